@@ -72,4 +72,13 @@ void sl_job_free(sl_job *job);
 
 sl_node *sl_job_find(const sl_job *job, const char *name);
 
+/* How the loader finds node types. Production uses the registry
+ * (sl_node_type_find / sl_node_types); tests and fuzz targets install fake
+ * tables. Passing NULL restores the registry. Not thread-safe: call before
+ * loading, from one thread. */
+typedef const sl_node_type *(*sl_node_type_lookup)(const char *name);
+typedef const sl_node_type *const *(*sl_node_type_lister)(size_t *count);
+void sl_job_set_lookup(sl_node_type_lookup fn);
+void sl_job_set_type_list(sl_node_type_lister fn); /* used to suggest and list type names */
+
 #endif

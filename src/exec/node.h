@@ -99,6 +99,7 @@ struct sl_node {
     int line, column;       /* where the node is defined */
     const char *job_file;
     void *data;             /* node-private, set by check/prepare */
+    size_t index;           /* position in job->nodes (set by the executor) */
     sl_node_stats stats;
 };
 

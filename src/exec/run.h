@@ -23,6 +23,9 @@ struct sl_run {
     volatile int cancel;    /* set when the run must stop (error, signal) */
     uint64_t records_read;  /* records produced by all sources (atomic) */
     uint64_t records_rejected; /* records sent to the error output (atomic) */
+    uint64_t bytes_read;    /* input bytes consumed by all sources (atomic) */
+    uint64_t splits_done;   /* finished source splits (atomic) */
+    uint64_t splits_total;
 };
 
 /* Send record i of batch b to the error output with reason; the caller

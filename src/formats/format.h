@@ -37,4 +37,48 @@ typedef struct sl_decode_ctx {
     void *ud;
 } sl_decode_ctx;
 
+
+/* ---- format registry (format.c) ---- */
+
+#include "core/value.h"
+
+/* Options a format may use; the file source/target fill them from the node
+ * options, each format reads the ones it knows. */
+typedef struct sl_format_opts {
+    char delimiter, quote, escape;
+    bool header;
+    const char *null_text;      /* CSV text that means null ("" by default) */
+    bool infer_types;
+    const sl_value *types;      /* CSV per-column type overrides: STRUCT column → type name, or NULL */
+    bool multiline;             /* CSV quoted fields may hold newlines */
+} sl_format_opts;
+
+void sl_format_opts_default(sl_format_opts *o);
+
+typedef struct sl_format {
+    const char *name;        /* "json", "csv", "dynamodb_json" */
+    const char *extensions;  /* space-separated, with dots: ".json .jsonl .ndjson" */
+    const char *out_ext;     /* extension of files we write: ".json" */
+    bool line_splittable;    /* records never span lines (byte-range splits OK) */
+    bool needs_header;       /* a byte-range reader must hand it the file's first line */
+
+    int (*decoder_new)(const sl_format_opts *o, void **dec, sl_error *err);
+    int (*decode)(void *dec, const char *buf, size_t len, bool at_eof, size_t *consumed, sl_decode_ctx *ctx,
+                  sl_error *err);
+    int (*set_header)(void *dec, const char *line, size_t len, sl_error *err); /* may be NULL */
+    void (*decoder_free)(void *dec);
+
+    int (*encoder_new)(const sl_format_opts *o, void **enc, sl_error *err); /* NULL: read-only format */
+    /* Append one record (and its line end) to out. A record the format cannot
+     * represent returns SL_ETYPE with a reason (it goes to the error output). */
+    int (*encode)(void *enc, sl_buf *out, const sl_value *rec, sl_error *err);
+    void (*encoder_free)(void *enc);
+} sl_format;
+
+const sl_format *sl_format_find(const char *name);
+/* Format from a file name's extension (after stripping .gz/.zst); NULL if unknown. */
+const sl_format *sl_format_for_path(const char *path);
+/* "json, csv, dynamodb_json" — for messages. */
+const char *sl_format_names(void);
+
 #endif

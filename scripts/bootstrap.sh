@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# bootstrap.sh — install every Debian package sluice's build, demo, tests and
+# benchmarks need. Idempotent and quiet when everything is present; runs
+# `apt-get update` once, only when something is missing.
+set -euo pipefail
+
+packages=(
+  gcc make pkg-config               # build
+  libyaml-dev                       # job files
+  zlib1g-dev libdeflate-dev libzstd-dev  # compression
+  libcmocka-dev                     # unit tests
+  clang libclang-rt-14-dev          # libFuzzer targets
+  python3 jq miller time            # tests and benchmark peers
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "bootstrap: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "bootstrap: done" >&2

@@ -1,0 +1,447 @@
+/*
+ * file_source.c — the `read_file` source: local files, directories and globs
+ * in JSON (NDJSON, arrays), CSV or DynamoDB JSON, gzip/zstd detected from
+ * magic bytes.
+ *
+ * Planning: every input file is a split; an uncompressed, line-splittable
+ * file larger than split_size is cut into byte ranges so several workers
+ * read it at once. A range reader starts after the first newline at or after
+ * its start (the line before belongs to the previous range) and stops after
+ * the first newline at or after its end, so every line is read exactly once.
+ *
+ * Reading: input is read into 4 MiB chunks; records point into the chunk,
+ * which is pinned (reference counted) to each batch that uses it and
+ * recycled when the last batch lets go.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "core/mem.h"
+#include "exec/run.h"
+#include "formats/compress.h"
+#include "formats/format.h"
+#include "connectors/file_format_opts.h"
+#include "formats/json.h"
+
+#define CHUNK_SIZE (4u << 20)
+
+static const sl_option source_options[] = {
+    {"path", SL_OPT_PATH, NULL,
+     "A file, a directory (every file below it; names starting with '.' or '_' are skipped) or a glob "
+     "(logs/2024-*.json.gz).",
+     NULL, SL_OPTF_REQUIRED},
+    {"format", SL_OPT_ENUM, "auto",
+     "Record format. auto picks by extension (.json/.jsonl/.ndjson, .csv/.tsv, .ddb.json). dynamodb_json reads "
+     "DynamoDB-typed items, one per line, as DynamoDB's export to S3 writes them ({\"Item\": {...}}).",
+     "auto|json|csv|dynamodb_json", 0},
+    {"recursive", SL_OPT_BOOL, "true", "Descend into subdirectories of a directory path.", NULL, 0},
+    {"split_size", SL_OPT_SIZE, "64MB",
+     "Uncompressed files larger than this are read as several byte ranges in parallel (JSON lines, and CSV "
+     "unless multiline is set). Compressed files are always read whole.",
+     NULL, 0},
+    {"delimiter", SL_OPT_STRING, ",", "CSV field delimiter (one character; \\t for tab).", NULL, 0},
+    {"quote", SL_OPT_STRING, "\"", "CSV quote character.", NULL, 0},
+    {"escape", SL_OPT_STRING, "\"",
+     "CSV escape character inside quotes: the quote itself (RFC 4180 doubling) or \\\\ for backslash escapes.",
+     NULL, 0},
+    {"header", SL_OPT_BOOL, "true", "CSV: the first line holds the column names (else _c0, _c1, ...).", NULL, 0},
+    {"null_text", SL_OPT_STRING, "", "CSV: unquoted field text that means null.", NULL, 0},
+    {"infer_types", SL_OPT_BOOL, "true",
+     "CSV: read integers, decimals and true/false as numbers and booleans; otherwise every field is a string.",
+     NULL, 0},
+    {"types", SL_OPT_TREE, NULL, "CSV: per-column types overriding inference, e.g. {policy_id: string, age: long}.",
+     NULL, 0},
+    {"multiline", SL_OPT_BOOL, "false",
+     "CSV: quoted fields may contain line breaks. Such files are read whole instead of in byte ranges.", NULL, 0},
+    {0},
+};
+
+typedef struct source_data {
+    const sl_format *format; /* NULL = by extension per file */
+    sl_format_opts fopts;
+    bool multiline;
+} source_data;
+
+static int char_option(sl_node *node, const char *name, char *out, sl_error *err) {
+    const char *s = sl_node_str(node, name);
+    if (!strcmp(s, "\\t")) s = "\t";
+    else if (!strcmp(s, "\\\\")) s = "\\";
+    if (strlen(s) != 1) {
+        sl_error_set(err, SL_EINVAL, "option '%s' must be a single character, got '%s'", name, s);
+        const sl_optval *o = sl_node_opt(node, name);
+        sl_error_at(err, node->job_file, o->line ? o->line : node->line, o->column);
+        return SL_EINVAL;
+    }
+    *out = s[0];
+    return SL_OK;
+}
+
+int sl_file_format_opts(sl_node *node, sl_format_opts *fo, sl_error *err) {
+    sl_format_opts_default(fo);
+    int rc = char_option(node, "delimiter", &fo->delimiter, err);
+    if (!rc) rc = char_option(node, "quote", &fo->quote, err);
+    if (rc) return rc;
+    fo->header = sl_node_bool(node, "header");
+    for (const sl_option *o = node->type->options; o->name; o++) {
+        if (!strcmp(o->name, "escape")) rc = char_option(node, "escape", &fo->escape, err);
+        if (!strcmp(o->name, "null_text")) fo->null_text = sl_node_str(node, "null_text");
+        if (!strcmp(o->name, "infer_types")) fo->infer_types = sl_node_bool(node, "infer_types");
+        if (!strcmp(o->name, "multiline")) fo->multiline = sl_node_bool(node, "multiline");
+        if (!strcmp(o->name, "types") && sl_node_opt(node, "types")->set) fo->types = &sl_node_opt(node, "types")->tree;
+        if (rc) return rc;
+    }
+    return SL_OK;
+}
+
+static int source_check(sl_node *node, sl_error *err) {
+    source_data *d = sl_xcalloc(1, sizeof *d);
+    node->data = d;
+    const char *fmt = sl_node_str(node, "format");
+    d->format = strcmp(fmt, "auto") ? sl_format_find(fmt) : NULL;
+    int rc = sl_file_format_opts(node, &d->fopts, err);
+    d->multiline = sl_node_bool(node, "multiline");
+    if (!rc && d->fopts.types && d->fopts.types->type != SL_T_STRUCT) {
+        sl_error_set(err, SL_EINVAL, "'types' must be a mapping of column name to type");
+        const sl_optval *o = sl_node_opt(node, "types");
+        sl_error_at(err, node->job_file, o->line, o->column);
+        rc = SL_EINVAL;
+    }
+    if (!rc && sl_node_int(node, "split_size") < 4096) {
+        sl_error_set(err, SL_EINVAL, "split_size must be at least 4KB");
+        rc = SL_EINVAL;
+    }
+    return rc;
+}
+
+static void source_release(sl_node *node) {
+    free(node->data);
+    node->data = NULL;
+}
+
+static const sl_format *format_for(const source_data *d, const char *path, sl_error *err) {
+    if (d->format) return d->format;
+    const sl_format *f = sl_format_for_path(path);
+    if (!f)
+        sl_error_set(err, SL_EINVAL, "%s: cannot tell the format from the file name; set format (%s)", path,
+                     sl_format_names());
+    return f;
+}
+
+/* Can this uncompressed JSON file be cut at newlines? Yes when its first
+ * line is a whole JSON value (JSON lines), not the start of an array or a
+ * pretty-printed object. */
+static bool first_line_is_record(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    size_t cap = 1 << 20;
+    char *buf = sl_xmalloc(cap);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    char *nl = memchr(buf, '\n', n);
+    bool ok = false;
+    if (nl) {
+        sl_arena a;
+        sl_arena_init(&a);
+        sl_value v;
+        ok = sl_json_parse(buf, (size_t)(nl - buf), &a, &v, NULL) == 0 && v.type == SL_T_STRUCT;
+        sl_arena_free(&a);
+    }
+    free(buf);
+    return ok;
+}
+
+static bool is_compressed(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    unsigned char head[8];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return sl_codec_detect(head, n) != SL_CODEC_NONE || sl_codec_sniff_name(head, n) != NULL;
+}
+
+static void add_split(sl_split **splits, size_t *n, size_t *cap, const char *path, uint64_t off, uint64_t len,
+                      uint32_t file_index) {
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *splits = sl_xrealloc(*splits, *cap * sizeof **splits);
+    }
+    sl_split *s = &(*splits)[*n];
+    memset(s, 0, sizeof *s);
+    s->path = sl_xstrdup(path);
+    s->offset = off;
+    s->length = len;
+    s->index = (uint32_t)*n;
+    s->file_index = file_index;
+    (*n)++;
+}
+
+static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_splits, sl_error *err) {
+    source_data *d = node->data;
+    sl_strlist files = {0};
+    int rc = sl_expand_path(sl_node_str(node, "path"), sl_node_bool(node, "recursive"), &files, err);
+    uint64_t split_size = (uint64_t)sl_node_int(node, "split_size");
+    size_t n = 0, cap = 0;
+    *splits = NULL;
+    for (size_t i = 0; !rc && i < files.count; i++) {
+        const char *path = files.items[i];
+        const sl_format *f = format_for(d, path, err);
+        uint64_t size = 0;
+        if (!f) rc = SL_EINVAL;
+        if (!rc) rc = sl_file_size(path, &size, err);
+        if (rc) break;
+        bool splittable = f->line_splittable && size > split_size && !(f->needs_header && d->multiline) &&
+                          !is_compressed(path) && (f->needs_header || first_line_is_record(path));
+        if (!splittable) {
+            add_split(splits, &n, &cap, path, 0, UINT64_MAX, (uint32_t)i);
+            continue;
+        }
+        for (uint64_t off = 0; off < size; off += split_size)
+            add_split(splits, &n, &cap, path, off, off + split_size < size ? split_size : UINT64_MAX, (uint32_t)i);
+    }
+    sl_strlist_free(&files);
+    if (rc) {
+        for (size_t i = 0; i < n; i++) free((*splits)[i].path);
+        free(*splits);
+        *splits = NULL;
+        return rc;
+    }
+    *n_splits = n;
+    return SL_OK;
+}
+
+/* ---- reader ---- */
+
+typedef struct chunk chunk;
+typedef struct reader reader;
+
+struct chunk {
+    chunk *next_free;
+    reader *owner;
+    int refs;
+    size_t cap;
+    char data[];
+};
+
+struct reader {
+    sl_node *node;
+    sl_run *run;
+    const sl_split *split;
+    const sl_format *format;
+    void *decoder;
+    sl_instream *in;
+    chunk *cur;
+    size_t pos, len;      /* unconsumed data is cur->data[pos..len) */
+    uint64_t file_pos;    /* file offset of cur->data[len] (next byte read) */
+    bool eof;             /* no more input after cur->data[len] */
+    bool skipping;        /* range reader: still skipping the partial first line */
+    uint64_t limit;       /* range reader: stop after the first '\n' at or after this offset */
+    bool limited;
+    sl_decode_ctx ctx;
+    chunk *free_chunks;
+};
+
+static void chunk_unref(void *ptr, void *ctx) {
+    chunk *c = ptr;
+    (void)ctx;
+    if (--c->refs > 0) return;
+    reader *r = c->owner;
+    if (r && c->cap == CHUNK_SIZE) {
+        c->next_free = r->free_chunks;
+        r->free_chunks = c;
+    } else {
+        free(c);
+    }
+}
+
+static chunk *chunk_new(reader *r, size_t cap) {
+    chunk *c;
+    if (cap <= CHUNK_SIZE && r->free_chunks) {
+        c = r->free_chunks;
+        r->free_chunks = c->next_free;
+    } else {
+        if (cap < CHUNK_SIZE) cap = CHUNK_SIZE;
+        c = sl_xmalloc(sizeof *c + cap + 1);
+        c->cap = cap;
+    }
+    c->owner = r;
+    c->refs = 1;
+    c->next_free = NULL;
+    return c;
+}
+
+static int reject(void *ud, uint64_t line, int64_t offset, const char *reason, const char *raw, size_t raw_len) {
+    reader *r = ud;
+    sl_error err;
+    sl_error_clear(&err);
+    /* lines are counted from the start of a byte range; only the first range knows file lines */
+    return sl_run_reject_raw(r->run, r->node, r->split->path, r->split->offset == 0 ? line : 0, offset, reason, raw,
+                             raw_len, &err);
+}
+
+static int read_header_line(reader *r, sl_error *err) {
+    FILE *f = fopen(r->split->path, "rb");
+    if (!f) return sl_error_set(err, SL_EIO, "%s: cannot open", r->split->path);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, f);
+    fclose(f);
+    int rc = SL_OK;
+    if (n > 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+        rc = r->format->set_header(r->decoder, line, (size_t)n, err);
+    }
+    free(line);
+    return rc;
+}
+
+static int source_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
+    source_data *d = node->data;
+    reader *r = sl_xcalloc(1, sizeof *r);
+    r->node = node;
+    r->run = run;
+    r->split = split;
+    r->format = format_for(d, split->path, err);
+    int rc = r->format ? r->format->decoder_new(&d->fopts, &r->decoder, err) : SL_EINVAL;
+    uint64_t start = split->offset > 0 ? split->offset - 1 : 0;
+    if (!rc) rc = sl_instream_open(split->path, start, UINT64_MAX, &r->in, err);
+    if (!rc && split->offset > 0 && r->format->set_header) rc = read_header_line(r, err);
+    if (rc) {
+        if (r->decoder) r->format->decoder_free(r->decoder);
+        sl_instream_close(r->in);
+        free(r);
+        return rc;
+    }
+    r->file_pos = start;
+    r->skipping = split->offset > 0;
+    r->limited = split->length != UINT64_MAX;
+    r->limit = split->offset + (r->limited ? split->length : 0) - 1;
+    r->ctx.max_records = (size_t)(run->job->settings.batch_records > 0 ? run->job->settings.batch_records : 4096);
+    r->ctx.line = 1;
+    r->ctx.offset = (int64_t)split->offset;
+    r->ctx.reject = reject;
+    r->ctx.ud = r;
+    *out = r;
+    return SL_OK;
+}
+
+/* Read more input into the current chunk (moving the unconsumed tail to a
+ * fresh chunk when the current one is full). */
+static int fill(reader *r, sl_error *err) {
+    size_t tail = r->len - r->pos;
+    if (!r->cur || r->cur->cap - r->len < CHUNK_SIZE / 4) {
+        size_t want = tail * 2 > CHUNK_SIZE ? tail * 2 : CHUNK_SIZE;
+        chunk *c = chunk_new(r, want);
+        if (tail) memcpy(c->data, r->cur->data + r->pos, tail);
+        if (r->cur) chunk_unref(r->cur, NULL);
+        r->cur = c;
+        r->pos = 0;
+        r->len = tail;
+    }
+    size_t got = 0;
+    int rc = sl_instream_read(r->in, r->cur->data + r->len, r->cur->cap - r->len, &got, err);
+    if (rc) return rc;
+    if (got == 0) {
+        r->eof = true;
+        return SL_OK;
+    }
+    size_t from = r->len;
+    r->len += got;
+    uint64_t first = r->file_pos;
+    r->file_pos += got;
+    if (r->skipping) {
+        char *nl = memchr(r->cur->data + from, '\n', got);
+        if (!nl) {
+            r->pos = r->len; /* still inside the previous range's line */
+            return SL_OK;
+        }
+        r->skipping = false;
+        r->pos = (size_t)(nl - r->cur->data) + 1;
+        from = r->pos;
+        first += r->pos - (r->len - got);
+        if (r->limited && first > r->limit) { /* the range holds no record start */
+            r->len = r->pos;
+            r->eof = true;
+            return SL_OK;
+        }
+    }
+    if (r->limited && r->file_pos > r->limit) {
+        size_t at = r->limit >= first ? from + (size_t)(r->limit - first) : from;
+        char *nl = at < r->len ? memchr(r->cur->data + at, '\n', r->len - at) : NULL;
+        if (nl) {
+            r->len = (size_t)(nl - r->cur->data) + 1;
+            r->eof = true;
+        }
+    }
+    return SL_OK;
+}
+
+static int source_next(void *state, sl_batch *b, sl_error *err) {
+    reader *r = state;
+    b->source_name = r->split->path;
+    r->ctx.batch = b;
+    bool pinned = false;
+    for (;;) {
+        if (r->cur && (r->pos < r->len || r->eof) && !r->skipping) {
+            size_t consumed = 0;
+            size_t before = b->count;
+            int rc = r->format->decode(r->decoder, r->cur->data + r->pos, r->len - r->pos, r->eof, &consumed, &r->ctx, err);
+            if (rc < 0) {
+                if (!err->file[0]) sl_error_at(err, r->split->path, 0, 0);
+                return rc;
+            }
+            if ((consumed || b->count > before) && !pinned) {
+                r->cur->refs++;
+                sl_batch_pin(b, r->cur, chunk_unref, NULL);
+                pinned = true;
+            }
+            r->pos += consumed;
+            b->bytes_in += consumed;
+            if (b->count >= r->ctx.max_records) return 1;
+            if (r->eof && r->pos >= r->len) return b->count || b->bytes_in ? 1 : 0;
+            if (consumed == 0 && r->eof) return b->count || b->bytes_in ? 1 : 0;
+        } else if (r->eof) {
+            return b->count || b->bytes_in ? 1 : 0;
+        }
+        if (!r->eof) {
+            /* a new chunk may replace cur; the pinned one stays alive through its reference */
+            chunk *old = r->cur;
+            int rc = fill(r, err);
+            if (rc) return rc;
+            if (r->cur != old) pinned = false;
+        }
+    }
+}
+
+static void source_close(void *state) {
+    reader *r = state;
+    if (!r) return;
+    if (r->cur) chunk_unref(r->cur, NULL);
+    while (r->free_chunks) {
+        chunk *c = r->free_chunks;
+        r->free_chunks = c->next_free;
+        free(c);
+    }
+    r->format->decoder_free(r->decoder);
+    sl_instream_close(r->in);
+    free(r);
+}
+
+const sl_node_type sl_read_file_type = {
+    .name = "read_file",
+    .kind = SL_NODE_SOURCE,
+    .summary = "read JSON, CSV or DynamoDB JSON files (gzip/zstd detected) from a path, directory or glob",
+    .help = "Like Glue's create_dynamic_frame.from_options with connection_type file/s3. Each file (or byte "
+            "range of a large file) is read by one worker; records that cannot be parsed go to the error "
+            "output with file, line, byte offset and raw text.",
+    .options = source_options,
+    .min_inputs = 0,
+    .max_inputs = 0,
+    .check = source_check,
+    .release = source_release,
+    .plan = source_plan,
+    .open = source_open,
+    .next = source_next,
+    .close = source_close,
+};

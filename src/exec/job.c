@@ -1,0 +1,1348 @@
+/*
+ * job.c — loading and validating job files (see job.h and
+ * docs/job-files.md).
+ *
+ * Loading runs in three passes so that every error is found before any data
+ * moves, and is reported with file, line, column and node:
+ *   1. libyaml's event API builds a small tree of scalars, sequences and
+ *      mappings (in a scratch arena) that keeps the 1-based line/column of
+ *      every key and value. Duplicate keys, non-text keys, unknown aliases
+ *      and nesting deeper than MAX_DEPTH are rejected here.
+ *   2. The tree is walked: top-level keys, `args:` (resolved with ${}
+ *      substitution), `settings:` and each node (type, inputs, options
+ *      converted through the type's option table, defaults filled). Every
+ *      string the job keeps is copied into job->arena.
+ *   3. The graph is checked: inputs name nodes, input counts fit the type,
+ *      no cycles, at least one source and one target; then each type's
+ *      check hook runs.
+ *
+ * Limits that keep hostile files cheap: a job file is at most 16 MiB, a
+ * value at most 1 MiB after substitution, all substitutions together at most
+ * 16 MiB, option trees at most MAX_TREE_VALUES values (YAML aliases can
+ * otherwise expand exponentially), arguments nest at most MAX_ARG_DEPTH.
+ */
+#include "exec/job.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+
+#define MAX_JOB_FILE ((size_t)16 << 20)
+#define MAX_DEPTH 64
+#define MAX_VALUE_BYTES ((size_t)1 << 20)
+#define MAX_SUBST_BYTES ((size_t)16 << 20)
+#define MAX_TREE_VALUES 100000
+#define MAX_ARG_DEPTH 32
+#define MAX_NODE_NAME 127
+
+/* Indexes into sl_job_settings_options. */
+enum { SET_THREADS, SET_MAX_ERRORS, SET_MAX_ERROR_RATE, SET_ERROR_OUTPUT, SET_STAGING, SET_BATCH_RECORDS, SET__COUNT };
+
+const sl_option sl_job_settings_options[] = {
+    {"threads", SL_OPT_INT, "0",
+     "Worker threads that read, transform and write in parallel. 0 uses one per CPU core. The --threads flag "
+     "overrides it.",
+     NULL, 0},
+    {"max_errors", SL_OPT_INT, "-1",
+     "Fail the run once more than this many records have been rejected (sent to the error output). -1 never "
+     "fails on a count; 0 fails on the first bad record.",
+     NULL, 0},
+    {"max_error_rate", SL_OPT_DOUBLE, "1.0",
+     "Fail the run when the share of rejected records among those read exceeds this fraction (0 to 1). 1.0 "
+     "never fails on the rate.",
+     NULL, 0},
+    {"error_output", SL_OPT_PATH, "./data/errors",
+     "Directory where rejected records are written, one JSON object per line, in errors-<run-id>.jsonl, each "
+     "with the node, source location and reason.",
+     NULL, 0},
+    {"staging", SL_OPT_PATH, NULL,
+     "Directory where targets write part files before they are committed. By default each target stages in "
+     "_staging inside its own output directory, so the commit is a rename on the same file system.",
+     NULL, 0},
+    {"batch_records", SL_OPT_INT, "4096",
+     "Records per batch passed between nodes. Larger batches cost more memory and amortise per-batch work "
+     "better.",
+     NULL, 0},
+    {NULL, 0, NULL, NULL, NULL, 0},
+};
+
+/* ---- node type lookup (overridable by tests) ---- */
+
+static sl_node_type_lookup type_lookup;
+static sl_node_type_lister type_lister;
+
+void sl_job_set_lookup(sl_node_type_lookup fn) { type_lookup = fn; }
+void sl_job_set_type_list(sl_node_type_lister fn) { type_lister = fn; }
+
+static const sl_node_type *find_type(const char *name) {
+    return type_lookup ? type_lookup(name) : sl_node_type_find(name);
+}
+
+static const sl_node_type *const *list_types(size_t *count) {
+    return type_lister ? type_lister(count) : sl_node_types(count);
+}
+
+/* ======================================================================
+ * Pass 1: YAML text → tree with positions
+ * ====================================================================== */
+
+typedef enum { Y_SCALAR, Y_SEQ, Y_MAP } ykind;
+
+typedef struct ynode ynode;
+struct ynode {
+    ykind kind;
+    bool plain;       /* scalar written without quotes or block indicator */
+    int line, column; /* 1-based */
+    const char *text; /* scalar text, NUL-terminated */
+    size_t len;
+    ynode **items;    /* SEQ: items; MAP: key0, value0, key1, value1, … */
+    size_t n;         /* entries in items (twice the pair count for MAP) */
+};
+
+typedef struct yanchor {
+    const char *name;
+    ynode *node;
+    struct yanchor *next;
+} yanchor;
+
+typedef struct yreader {
+    yaml_parser_t parser;
+    sl_arena *arena; /* scratch: ynodes and their text */
+    yanchor *anchors;
+    const char *file;
+    const char *text;
+    size_t len;
+    sl_error *err;
+} yreader;
+
+/* Messages are one line: user text may hold control characters (YAML escapes). */
+static void one_line(sl_error *err) {
+    if (!err) return;
+    for (char *p = err->message; *p; p++)
+        if ((unsigned char)*p < 0x20) *p = '?';
+}
+
+static int yr_fail(yreader *yr, int line, int column, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int yr_fail(yreader *yr, int line, int column, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    sl_error_vset(yr->err, SL_EINVAL, fmt, ap);
+    va_end(ap);
+    one_line(yr->err);
+    sl_error_at(yr->err, yr->file, line, column);
+    return SL_EINVAL;
+}
+
+static int yr_syntax_error(yreader *yr) {
+    yaml_parser_t *p = &yr->parser;
+    if (p->error == YAML_MEMORY_ERROR) {
+        fprintf(stderr, "sluice: out of memory\n");
+        exit(1);
+    }
+    const char *problem = p->problem ? p->problem : "malformed YAML";
+    if (p->error == YAML_READER_ERROR) {
+        /* the reader reports a byte offset, not a mark */
+        size_t off = p->problem_offset < yr->len ? p->problem_offset : yr->len;
+        int line = 1, column = 1;
+        for (size_t i = 0; i < off; i++) {
+            if (yr->text[i] == '\n') line++, column = 1;
+            else column++;
+        }
+        int rc = p->problem_value >= 0
+                     ? yr_fail(yr, line, column, "invalid job file text: %s (byte 0x%X)", problem, p->problem_value)
+                     : yr_fail(yr, line, column, "invalid job file text: %s", problem);
+        if (yr->err) yr->err->offset = (long long)off;
+        return rc;
+    }
+    int line = (int)p->problem_mark.line + 1, column = (int)p->problem_mark.column + 1;
+    if (p->context)
+        return yr_fail(yr, line, column, "invalid YAML: %s (%s that starts at line %d, column %d)", problem,
+                       p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+    return yr_fail(yr, line, column, "invalid YAML: %s", problem);
+}
+
+static int yr_next(yreader *yr, yaml_event_t *ev) {
+    if (!yaml_parser_parse(&yr->parser, ev)) return yr_syntax_error(yr);
+    return SL_OK;
+}
+
+static ynode *yr_node(yreader *yr, ykind kind, yaml_mark_t mark) {
+    ynode *n = sl_arena_calloc(yr->arena, sizeof *n);
+    n->kind = kind;
+    n->line = (int)mark.line + 1;
+    n->column = (int)mark.column + 1;
+    return n;
+}
+
+static void yr_anchor(yreader *yr, const char *name, ynode *node) {
+    if (!name) return;
+    yanchor *a = sl_arena_alloc(yr->arena, sizeof *a);
+    a->name = name;
+    a->node = node;
+    a->next = yr->anchors; /* newest first: a redefined anchor shadows the old one */
+    yr->anchors = a;
+}
+
+static const char *kind_name(const ynode *n) {
+    return n->kind == Y_MAP ? "a mapping" : n->kind == Y_SEQ ? "a list" : "text";
+}
+
+static uint64_t hash_text(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Keys of a finished mapping must be text and unique. */
+static int yr_check_keys(yreader *yr, const ynode *map) {
+    size_t pairs = map->n / 2, size = 16;
+    while (size < pairs * 2) size *= 2;
+    size_t *slots = sl_xcalloc(size, sizeof *slots); /* index + 1 of a key, 0 = empty */
+    int rc = SL_OK;
+    for (size_t i = 0; i < pairs && !rc; i++) {
+        const ynode *key = map->items[2 * i];
+        if (key->kind != Y_SCALAR) {
+            rc = yr_fail(yr, key->line, key->column, "a mapping key must be text, not %s", kind_name(key));
+            break;
+        }
+        for (size_t h = hash_text(key->text) & (size - 1);; h = (h + 1) & (size - 1)) {
+            if (!slots[h]) {
+                slots[h] = i + 1;
+                break;
+            }
+            const ynode *prev = map->items[2 * (slots[h] - 1)];
+            if (!strcmp(prev->text, key->text)) {
+                rc = yr_fail(yr, key->line, key->column, "duplicate key '%.100s' (first written at line %d)",
+                             key->text, prev->line);
+                break;
+            }
+        }
+    }
+    free(slots);
+    return rc;
+}
+
+static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out);
+
+/* Collection whose start event is ev: read items up to the matching end. */
+static int yr_load_collection(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
+    bool is_map = ev->type == YAML_MAPPING_START_EVENT;
+    ynode *node = yr_node(yr, is_map ? Y_MAP : Y_SEQ, ev->start_mark);
+    if (depth >= MAX_DEPTH)
+        return yr_fail(yr, node->line, node->column, "the job file nests more than %d levels deep", MAX_DEPTH);
+    const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+    const char *anchor_name = anchor ? sl_arena_strndup(yr->arena, (const char *)anchor, strlen((const char *)anchor))
+                                     : NULL;
+    ynode **items = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    for (;;) {
+        yaml_event_t child;
+        if ((rc = yr_next(yr, &child))) goto out;
+        if (child.type == YAML_MAPPING_END_EVENT || child.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&child);
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            items = sl_xrealloc(items, cap * sizeof *items);
+        }
+        rc = yr_load(yr, &child, depth + 1, &items[n]);
+        yaml_event_delete(&child);
+        if (rc) goto out;
+        n++;
+    }
+    node->items = sl_arena_alloc(yr->arena, (n ? n : 1) * sizeof *items);
+    if (n) memcpy(node->items, items, n * sizeof *items);
+    node->n = n;
+    if (is_map && (rc = yr_check_keys(yr, node))) goto out;
+    /* registered only now: an alias inside its own anchor is an unknown alias, so trees are acyclic */
+    yr_anchor(yr, anchor_name, node);
+    *out = node;
+out:
+    free(items);
+    return rc;
+}
+
+static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
+    switch (ev->type) {
+    case YAML_ALIAS_EVENT: {
+        const char *name = (const char *)ev->data.alias.anchor;
+        for (yanchor *a = yr->anchors; a; a = a->next) {
+            if (!strcmp(a->name, name)) {
+                *out = a->node;
+                return SL_OK;
+            }
+        }
+        return yr_fail(yr, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                       "alias '*%.100s' refers to no anchor defined before it", name);
+    }
+    case YAML_SCALAR_EVENT: {
+        ynode *node = yr_node(yr, Y_SCALAR, ev->start_mark);
+        const char *value = (const char *)ev->data.scalar.value;
+        size_t len = ev->data.scalar.length;
+        if (strlen(value) != len)
+            return yr_fail(yr, node->line, node->column, "text may not contain a NUL character");
+        node->text = sl_arena_strndup(yr->arena, value, len);
+        node->len = len;
+        node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        const char *anchor = (const char *)ev->data.scalar.anchor;
+        if (anchor) yr_anchor(yr, sl_arena_strndup(yr->arena, anchor, strlen(anchor)), node);
+        *out = node;
+        return SL_OK;
+    }
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+        return yr_load_collection(yr, ev, depth, out);
+    default:
+        return yr_fail(yr, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, "unexpected YAML event");
+    }
+}
+
+/* Parse text as one YAML document. *root is NULL for an empty stream. */
+static int yaml_tree(const char *file, const char *text, size_t len, sl_arena *arena, ynode **root, sl_error *err) {
+    yreader yr = {.arena = arena, .file = file, .text = text, .len = len, .err = err};
+    if (!yaml_parser_initialize(&yr.parser)) {
+        fprintf(stderr, "sluice: out of memory\n");
+        exit(1);
+    }
+    yaml_parser_set_input_string(&yr.parser, (const unsigned char *)text, len);
+    *root = NULL;
+    yaml_event_t ev;
+    int rc = yr_next(&yr, &ev); /* stream start */
+    if (rc) goto out;
+    yaml_event_delete(&ev);
+    if ((rc = yr_next(&yr, &ev))) goto out;
+    if (ev.type == YAML_STREAM_END_EVENT) {
+        yaml_event_delete(&ev);
+        goto out;
+    }
+    yaml_event_delete(&ev); /* document start */
+    if ((rc = yr_next(&yr, &ev))) goto out;
+    rc = yr_load(&yr, &ev, 0, root);
+    yaml_event_delete(&ev);
+    if (rc) goto out;
+    if ((rc = yr_next(&yr, &ev))) goto out; /* document end */
+    yaml_event_delete(&ev);
+    if ((rc = yr_next(&yr, &ev))) goto out;
+    if (ev.type == YAML_DOCUMENT_START_EVENT)
+        rc = yr_fail(&yr, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+                     "a job file holds one YAML document; a second one starts here");
+    yaml_event_delete(&ev);
+out:
+    yaml_parser_delete(&yr.parser);
+    return rc;
+}
+
+/* ======================================================================
+ * Pass 2: tree → job
+ * ====================================================================== */
+
+typedef struct argdef {
+    const char *name;
+    const ynode *value; /* NULL: no default */
+    const char *resolved;
+    int state;          /* 0 unresolved, 1 resolving, 2 resolved */
+} argdef;
+
+/* Where a node's inputs were written (for graph errors). */
+typedef struct nodesrc {
+    const ynode *key;       /* the node's name */
+    const ynode *input_key; /* `input`/`inputs` key, NULL if absent */
+    const ynode **input_at; /* each input name */
+} nodesrc;
+
+typedef struct loader {
+    const char *file;
+    sl_job *job;
+    sl_arena *arena;   /* job->arena: everything the job keeps */
+    sl_arena *scratch; /* the YAML tree and temporaries */
+    sl_error *err;
+    const sl_jobarg *cli;
+    size_t n_cli;
+    argdef *defs;
+    size_t n_defs;
+    int arg_depth;
+    size_t subst_bytes;
+    size_t tree_values;
+    bool substitute;      /* false while converting built-in defaults */
+    const char *cur_node; /* node the current error belongs to */
+    nodesrc *src;         /* parallel to job->nodes */
+    size_t *slots;        /* node name hash: index + 1, 0 = empty */
+    size_t slot_mask;
+} loader;
+
+/* Fill err with a message, the job file, at's position and the current node. */
+static int fail_at(loader *ld, int line, int column, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail_at(loader *ld, int line, int column, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    sl_error_vset(ld->err, SL_EINVAL, fmt, ap);
+    va_end(ap);
+    one_line(ld->err);
+    sl_error_at(ld->err, ld->file, line, column);
+    sl_error_node(ld->err, ld->cur_node);
+    return SL_EINVAL;
+}
+
+#define FAIL(ld, at, ...) fail_at((ld), (at) ? (at)->line : 0, (at) ? (at)->column : 0, __VA_ARGS__)
+
+/* User text for a one-line message: at most 60 bytes, control characters as
+ * '?', "..." when cut. Lives in the scratch arena. */
+static const char *show(loader *ld, const char *text) {
+    size_t n = strnlen(text, 61);
+    char *out = sl_arena_alloc(ld->scratch, 64 + 4);
+    for (size_t i = 0; i < n && i < 60; i++) out[i] = (unsigned char)text[i] < 0x20 ? '?' : text[i];
+    if (n > 60) {
+        memcpy(out + 60, "...", 4);
+    } else {
+        out[n] = 0;
+    }
+    return out;
+}
+
+static bool is_null(const ynode *n) {
+    if (!n) return true;
+    if (n->kind != Y_SCALAR || !n->plain) return false;
+    return !n->len || !strcmp(n->text, "~") || !strcmp(n->text, "null") || !strcmp(n->text, "Null") ||
+           !strcmp(n->text, "NULL");
+}
+
+/* Index of the pair whose key is `key`, or -1. */
+static long map_find(const ynode *map, const char *key) {
+    for (size_t i = 0; i + 1 < map->n; i += 2)
+        if (!strcmp(map->items[i]->text, key)) return (long)i;
+    return -1;
+}
+
+/* ---- suggestions ---- */
+
+/* Optimal string alignment distance, case-insensitive; large for long names. */
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return 1000;
+    size_t rows[3][65];
+    size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            size_t cost = ca != cb;
+            size_t best = prev[j - 1] + cost;
+            if (prev[j] + 1 < best) best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) && tolower((unsigned char)a[i - 2]) == cb &&
+                prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
+        }
+        size_t *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+static bool is_close(const char *name, const char *cand) {
+    size_t len = strlen(name);
+    size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    return edit_distance(name, cand) <= limit;
+}
+
+static void add_list(sl_buf *msg, const char *const *names, size_t n) {
+    for (size_t i = 0; i < n; i++) sl_buf_printf(msg, "%s%s", i ? ", " : "", names[i]);
+}
+
+/* Append "; did you mean 'x'?" for the closest candidates, then (when
+ * always_list, or nothing is close) "; <label>: a, b, c". */
+static void add_suggestions(loader *ld, sl_buf *msg, const char *name, const char *const *names, size_t n,
+                            const char *label, bool always_list) {
+    const char **close = sl_arena_alloc(ld->scratch, (n ? n : 1) * sizeof *close);
+    size_t n_close = 0;
+    size_t best = 1000;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_close(name, names[i])) continue;
+        size_t d = edit_distance(name, names[i]);
+        if (d < best) best = d, n_close = 0;
+        if (d == best) close[n_close++] = names[i];
+    }
+    if (n_close == 1) sl_buf_printf(msg, "; did you mean '%s'?", close[0]);
+    else if (n_close > 1) sl_buf_adds(msg, "; did you mean one of: "), add_list(msg, close, n_close),
+                          sl_buf_adds(msg, "?");
+    if (n && (always_list || !n_close)) {
+        sl_buf_printf(msg, "%s%s: ", n_close ? " " : "; ", label);
+        add_list(msg, names, n);
+    }
+}
+
+static int fail_buf(loader *ld, const ynode *at, sl_buf *msg) {
+    int rc = FAIL(ld, at, "%s", msg->data ? msg->data : "invalid job file");
+    sl_buf_free(msg);
+    return rc;
+}
+
+static const char **option_names(loader *ld, const sl_option *opts, size_t *n) {
+    size_t count = 0;
+    while (opts && opts[count].name) count++;
+    const char **names = sl_arena_alloc(ld->scratch, (count ? count : 1) * sizeof *names);
+    for (size_t i = 0; i < count; i++) names[i] = opts[i].name;
+    *n = count;
+    return names;
+}
+
+/* Names of the registered types, optionally only those of one kind (kind < 0: all). */
+static const char **type_names(loader *ld, int kind, size_t *n) {
+    size_t count = 0;
+    const sl_node_type *const *types = list_types(&count);
+    const char **names = sl_arena_alloc(ld->scratch, (count ? count : 1) * sizeof *names);
+    *n = 0;
+    for (size_t i = 0; types && i < count; i++)
+        if (kind < 0 || (int)types[i]->kind == kind) names[(*n)++] = types[i]->name;
+    return names;
+}
+
+/* ---- ${name} substitution ---- */
+
+static int subst(loader *ld, const ynode *s, const char **out);
+
+static const argdef *find_def(const loader *ld, const char *name) {
+    for (size_t i = 0; i < ld->n_defs; i++)
+        if (!strcmp(ld->defs[i].name, name)) return &ld->defs[i];
+    return NULL;
+}
+
+static const char *find_cli(const loader *ld, const char *name) {
+    for (size_t i = ld->n_cli; i-- > 0;) /* the last --arg wins */
+        if (ld->cli[i].name && !strcmp(ld->cli[i].name, name)) return ld->cli[i].value ? ld->cli[i].value : "";
+    return NULL;
+}
+
+static int unknown_arg(loader *ld, const ynode *at, const char *name) {
+    const char **names = sl_arena_alloc(ld->scratch, (ld->n_defs + ld->n_cli + 1) * sizeof *names);
+    size_t n = 0;
+    for (size_t i = 0; i < ld->n_defs; i++) names[n++] = ld->defs[i].name;
+    for (size_t i = 0; i < ld->n_cli; i++) {
+        const char *cli = ld->cli[i].name;
+        bool seen = !cli || find_def(ld, cli);
+        for (size_t j = 0; j < i && !seen; j++) seen = ld->cli[j].name && !strcmp(ld->cli[j].name, cli);
+        if (!seen) names[n++] = cli;
+    }
+    sl_buf msg;
+    sl_buf_init(&msg, 0);
+    sl_buf_printf(&msg, "unknown argument '${%s}'", show(ld, name));
+    if (n) add_suggestions(ld, &msg, name, names, n, "arguments are", true);
+    else sl_buf_adds(&msg, "; the job declares no arguments (add it under 'args:')");
+    sl_buf_printf(&msg, "; set one with --arg %s=VALUE", show(ld, name));
+    return fail_buf(ld, at, &msg);
+}
+
+/* Value of argument `name`, referenced from scalar `at`. */
+static int arg_value(loader *ld, const char *name, const ynode *at, const char **out) {
+    if ((*out = find_cli(ld, name))) return SL_OK;
+    argdef *def = (argdef *)find_def(ld, name);
+    if (!def) return unknown_arg(ld, at, name);
+    if (is_null(def->value))
+        return FAIL(ld, at, "argument '%s' has no default; set it with --arg %s=VALUE", show(ld, name),
+                    show(ld, name));
+    if (def->state == 2) {
+        *out = def->resolved;
+        return SL_OK;
+    }
+    if (def->state == 1)
+        return FAIL(ld, def->value, "argument '%s' refers to itself through ${...}", show(ld, name));
+    if (ld->arg_depth >= MAX_ARG_DEPTH)
+        return FAIL(ld, def->value, "arguments refer to each other more than %d levels deep", MAX_ARG_DEPTH);
+    def->state = 1;
+    ld->arg_depth++;
+    int rc = subst(ld, def->value, &def->resolved);
+    ld->arg_depth--;
+    if (rc) return rc;
+    def->state = 2;
+    *out = def->resolved;
+    return SL_OK;
+}
+
+/* Text of scalar s with ${name} replaced and $${ turned into ${; the result
+ * lives in job->arena. */
+static int subst(loader *ld, const ynode *s, const char **out) {
+    if (!ld->substitute || !strchr(s->text, '$')) {
+        *out = sl_arena_strndup(ld->arena, s->text, s->len);
+        return SL_OK;
+    }
+    sl_buf b;
+    sl_buf_init(&b, MAX_VALUE_BYTES);
+    int rc = SL_OK;
+    const char *p = s->text;
+    while (*p && !rc) {
+        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+            rc = sl_buf_adds(&b, "${");
+            p += 3;
+        } else if (p[0] == '$' && p[1] == '{') {
+            const char *close = strchr(p + 2, '}');
+            if (!close) {
+                rc = FAIL(ld, s, "unterminated '${' (close it with '}', or write '$${' for a literal '${')");
+                break;
+            }
+            if (close == p + 2) {
+                rc = FAIL(ld, s, "empty '${}': write '${name}' to use an argument, or '$${' for a literal '${'");
+                break;
+            }
+            const char *name = sl_arena_strndup(ld->scratch, p + 2, (size_t)(close - p - 2));
+            const char *value;
+            if ((rc = arg_value(ld, name, s, &value))) break;
+            rc = sl_buf_adds(&b, value);
+            p = close + 1;
+        } else {
+            size_t run = strcspn(p + 1, "$") + 1; /* copy up to the next '$' */
+            rc = sl_buf_add(&b, p, run);
+            p += run;
+        }
+    }
+    if (rc == SL_ELIMIT)
+        rc = FAIL(ld, s, "value is longer than %zu bytes after ${} substitution", MAX_VALUE_BYTES);
+    if (!rc && (ld->subst_bytes += b.len) > MAX_SUBST_BYTES)
+        rc = FAIL(ld, s, "the job file expands to more than %zu bytes of ${} substitutions", MAX_SUBST_BYTES);
+    if (!rc) *out = sl_arena_strndup(ld->arena, b.data ? b.data : "", b.len);
+    sl_buf_free(&b);
+    return rc;
+}
+
+/* ---- option values ---- */
+
+/* "an integer", "one of a, b" … for messages about non-scalar values. */
+static const char *expected(loader *ld, const sl_option *opt) {
+    switch (opt->type) {
+    case SL_OPT_STRING: return "text";
+    case SL_OPT_PATH: return "a path";
+    case SL_OPT_INT: return "an integer";
+    case SL_OPT_DOUBLE: return "a number";
+    case SL_OPT_BOOL: return "true or false";
+    case SL_OPT_SIZE: return "a byte size";
+    case SL_OPT_EXPR: return "an expression";
+    case SL_OPT_LIST: return "a list";
+    case SL_OPT_TREE: return "a value";
+    case SL_OPT_ENUM: break;
+    }
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    sl_buf_adds(&b, "one of ");
+    for (const char *c = opt->choices ? opt->choices : ""; *c; c++) {
+        if (*c == '|') sl_buf_adds(&b, ", ");
+        else sl_buf_addc(&b, *c);
+    }
+    const char *text = sl_arena_strndup(ld->scratch, b.data, b.len);
+    sl_buf_free(&b);
+    return text;
+}
+
+/* v is part of the value top (where limit errors are reported). */
+static int to_tree(loader *ld, const sl_option *opt, const ynode *v, const ynode *top, int depth, sl_value *out) {
+    if (++ld->tree_values > MAX_TREE_VALUES)
+        return FAIL(ld, top, "option '%s' holds more than %d values (a YAML alias used many times?)", opt->name,
+                    MAX_TREE_VALUES);
+    if (depth > MAX_DEPTH) return FAIL(ld, top, "option '%s' nests more than %d levels deep", opt->name, MAX_DEPTH);
+    if (v->kind == Y_SCALAR) {
+        const char *text;
+        int rc = subst(ld, v, &text);
+        if (rc) return rc;
+        size_t len = strlen(text);
+        *out = sl_string(text, len, sl_json_plain(text, len) ? SL_VF_JSON_PLAIN : 0);
+        return SL_OK;
+    }
+    if (v->kind == Y_SEQ) {
+        sl_value *items = sl_arena_calloc(ld->arena, (v->n ? v->n : 1) * sizeof *items);
+        for (size_t i = 0; i < v->n; i++) {
+            int rc = to_tree(ld, opt, v->items[i], top, depth + 1, &items[i]);
+            if (rc) return rc;
+        }
+        *out = sl_list(items, v->n);
+        return SL_OK;
+    }
+    size_t pairs = v->n / 2;
+    sl_field *fields = sl_arena_calloc(ld->arena, (pairs ? pairs : 1) * sizeof *fields);
+    for (size_t i = 0; i < pairs; i++) {
+        const ynode *key = v->items[2 * i];
+        fields[i].name = sl_arena_strndup(ld->arena, key->text, key->len);
+        fields[i].name_len = (uint32_t)key->len;
+        fields[i].name_flags = sl_json_plain(key->text, key->len) ? SL_VF_JSON_PLAIN : 0;
+        int rc = to_tree(ld, opt, v->items[2 * i + 1], top, depth + 1, &fields[i].value);
+        if (rc) return rc;
+    }
+    *out = sl_struct(fields, pairs);
+    return SL_OK;
+}
+
+static int to_list(loader *ld, const sl_option *opt, const ynode *v, sl_optval *out) {
+    if (v->kind == Y_MAP) return FAIL(ld, v, "option '%s' expects a list, got a mapping", opt->name);
+    if (v->kind == Y_SCALAR) {
+        int rc = subst(ld, v, &out->text);
+        if (rc) return rc;
+        size_t len = strlen(out->text);
+        sl_value *item = sl_arena_alloc(ld->arena, sizeof *item);
+        *item = sl_string(out->text, len, sl_json_plain(out->text, len) ? SL_VF_JSON_PLAIN : 0);
+        out->tree = sl_list(item, 1);
+        return SL_OK;
+    }
+    if ((ld->tree_values += v->n) > MAX_TREE_VALUES)
+        return FAIL(ld, v, "option '%s' holds more than %d values (a YAML alias used many times?)", opt->name,
+                    MAX_TREE_VALUES);
+    sl_value *items = sl_arena_calloc(ld->arena, (v->n ? v->n : 1) * sizeof *items);
+    for (size_t i = 0; i < v->n; i++) {
+        const ynode *item = v->items[i];
+        if (item->kind != Y_SCALAR)
+            return FAIL(ld, item, "option '%s' expects a list of plain values; item %zu is %s", opt->name, i + 1,
+                        kind_name(item));
+        const char *text;
+        int rc = subst(ld, item, &text);
+        if (rc) return rc;
+        size_t len = strlen(text);
+        items[i] = sl_string(text, len, sl_json_plain(text, len) ? SL_VF_JSON_PLAIN : 0);
+    }
+    out->tree = sl_list(items, v->n);
+    out->text = NULL;
+    return SL_OK;
+}
+
+/* Convert value node v for opt into out (set, position, typed value). */
+static int convert_value(loader *ld, const sl_option *opt, const ynode *v, sl_optval *out) {
+    memset(out, 0, sizeof *out);
+    out->line = v->line;
+    out->column = v->column;
+    int rc;
+    if (opt->type == SL_OPT_LIST) {
+        rc = to_list(ld, opt, v, out);
+    } else if (opt->type == SL_OPT_TREE) {
+        rc = to_tree(ld, opt, v, v, 0, &out->tree);
+        if (!rc && v->kind == Y_SCALAR) out->text = out->tree.u.s; /* NUL-terminated by subst */
+    } else {
+        if (v->kind != Y_SCALAR)
+            return FAIL(ld, v, "option '%s' expects %s, got %s", opt->name, expected(ld, opt), kind_name(v));
+        const char *text;
+        if ((rc = subst(ld, v, &text))) return rc;
+        if ((rc = sl_option_convert(opt, text, out, ld->err))) {
+            sl_error_at(ld->err, ld->file, v->line, v->column);
+            sl_error_node(ld->err, ld->cur_node);
+            return rc;
+        }
+    }
+    if (rc) return rc;
+    out->set = true;
+    out->has_value = true;
+    return SL_OK;
+}
+
+/* Built-in default of opt (a programming error when it does not convert). */
+static int apply_default(loader *ld, const sl_option *opt, sl_optval *out) {
+    memset(out, 0, sizeof *out);
+    if (!opt->default_text) return SL_OK;
+    int rc;
+    if (opt->type == SL_OPT_LIST || opt->type == SL_OPT_TREE) {
+        ynode *root;
+        sl_error yerr;
+        sl_error_clear(&yerr);
+        rc = yaml_tree("<default>", opt->default_text, strlen(opt->default_text), ld->scratch, &root, &yerr);
+        if (!rc && is_null(root)) return SL_OK;
+        if (!rc) {
+            ld->substitute = false;
+            rc = convert_value(ld, opt, root, out);
+            ld->substitute = true;
+            out->set = false;
+            out->line = out->column = 0;
+        }
+    } else {
+        rc = sl_option_convert(opt, opt->default_text, out, ld->err);
+    }
+    if (rc) {
+        sl_error_set(ld->err, SL_EINTERNAL, "option '%s' has an invalid built-in default '%s'", opt->name,
+                     opt->default_text);
+        sl_error_node(ld->err, ld->cur_node);
+        return SL_EINTERNAL;
+    }
+    return SL_OK;
+}
+
+/* Parse the options in mapping `map` against table `opts` into vals
+ * (parallel to opts). For nodes (type_name != NULL) the keys type, input and
+ * inputs belong to the caller. owner locates "missing option" errors. */
+static int parse_options(loader *ld, const sl_option *opts, const ynode *map, const char *type_name,
+                         const ynode *owner, sl_optval *vals) {
+    size_t n_opts;
+    const char **names = option_names(ld, opts, &n_opts);
+    for (size_t i = 0; map && i + 1 < map->n; i += 2) {
+        const ynode *key = map->items[i], *value = map->items[i + 1];
+        if (type_name && (!strcmp(key->text, "type") || !strcmp(key->text, "input") || !strcmp(key->text, "inputs")))
+            continue;
+        size_t k = 0;
+        while (k < n_opts && strcmp(names[k], key->text)) k++;
+        if (k == n_opts) {
+            sl_buf msg;
+            sl_buf_init(&msg, 0);
+            if (type_name)
+                sl_buf_printf(&msg, "unknown option '%s' for node type '%s'", show(ld, key->text), type_name);
+            else sl_buf_printf(&msg, "unknown setting '%s'", show(ld, key->text));
+            if (type_name && !n_opts) sl_buf_adds(&msg, "; this type takes no options besides type and input");
+            add_suggestions(ld, &msg, key->text, names, n_opts, type_name ? "valid options" : "valid settings", true);
+            return fail_buf(ld, key, &msg);
+        }
+        if (is_null(value)) continue; /* `key:` with no value: as if absent */
+        int rc = convert_value(ld, &opts[k], value, &vals[k]);
+        if (rc) return rc;
+    }
+    for (size_t k = 0; k < n_opts; k++) {
+        if (vals[k].has_value) continue;
+        if (opts[k].flags & SL_OPTF_REQUIRED)
+            return type_name ? FAIL(ld, owner, "missing required option '%s' (node type '%s')", opts[k].name, type_name)
+                             : FAIL(ld, owner, "missing required setting '%s'", opts[k].name);
+        int rc = apply_default(ld, &opts[k], &vals[k]);
+        if (rc) return rc;
+    }
+    return SL_OK;
+}
+
+/* ---- top-level sections ---- */
+
+static bool valid_arg_name(const char *s) {
+    if (!*s) return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.') return false;
+    return true;
+}
+
+static int load_args(loader *ld, const ynode *args) {
+    if (is_null(args)) return SL_OK;
+    if (args->kind != Y_MAP)
+        return FAIL(ld, args, "'args' expects a mapping of argument names to default values, got %s",
+                    kind_name(args));
+    ld->n_defs = args->n / 2;
+    ld->defs = sl_arena_calloc(ld->scratch, (ld->n_defs ? ld->n_defs : 1) * sizeof *ld->defs);
+    for (size_t i = 0; i < ld->n_defs; i++) {
+        const ynode *key = args->items[2 * i], *value = args->items[2 * i + 1];
+        if (!valid_arg_name(key->text))
+            return FAIL(ld, key, "argument name '%s' may contain only letters, digits, '_', '-' and '.'",
+                        show(ld, key->text));
+        if (value->kind != Y_SCALAR)
+            return FAIL(ld, value, "default of argument '%s' must be plain text, got %s", key->text,
+                        kind_name(value));
+        ld->defs[i].name = key->text;
+        ld->defs[i].value = value;
+    }
+    return SL_OK;
+}
+
+/* Resolve every argument that has a value into job->args: declared ones in
+ * file order, then command-line extras in the order given. */
+static int resolve_args(loader *ld) {
+    sl_job *job = ld->job;
+    for (size_t i = 0; i < ld->n_cli; i++)
+        if (!ld->cli[i].name || !ld->cli[i].name[0])
+            return fail_at(ld, 0, 0, "--arg needs a name: --arg NAME=VALUE");
+    job->args = sl_arena_calloc(ld->arena, (ld->n_defs + ld->n_cli + 1) * sizeof *job->args);
+    for (size_t i = 0; i < ld->n_defs; i++) {
+        const argdef *def = &ld->defs[i];
+        if (!find_cli(ld, def->name) && is_null(def->value)) continue; /* required, unset: fails only if used */
+        const char *value;
+        int rc = arg_value(ld, def->name, def->value, &value);
+        if (rc) return rc;
+        job->args[job->n_args].name = sl_arena_strndup(ld->arena, def->name, strlen(def->name));
+        job->args[job->n_args++].value = sl_arena_strndup(ld->arena, value, strlen(value));
+    }
+    for (size_t i = 0; i < ld->n_cli; i++) {
+        const char *name = ld->cli[i].name;
+        if (find_def(ld, name)) continue;
+        bool seen = false;
+        for (size_t j = 0; j < i; j++) seen |= !strcmp(ld->cli[j].name, name);
+        if (seen) continue; /* listed once, with the last value */
+        const char *value = find_cli(ld, name);
+        job->args[job->n_args].name = sl_arena_strndup(ld->arena, name, strlen(name));
+        job->args[job->n_args++].value = sl_arena_strndup(ld->arena, value, strlen(value));
+    }
+    return SL_OK;
+}
+
+static int text_value(loader *ld, const char *key, const ynode *v, char **out) {
+    *out = NULL;
+    if (is_null(v)) return SL_OK;
+    if (v->kind != Y_SCALAR) return FAIL(ld, v, "'%s' expects text, got %s", key, kind_name(v));
+    const char *text;
+    int rc = subst(ld, v, &text);
+    if (!rc) *out = (char *)text;
+    return rc;
+}
+
+/* File name without directory and .yaml/.yml. */
+static char *default_name(loader *ld) {
+    const char *base = strrchr(ld->file, '/');
+    base = base ? base + 1 : ld->file;
+    size_t len = strlen(base);
+    if (len > 5 && !strcmp(base + len - 5, ".yaml")) len -= 5;
+    else if (len > 4 && !strcmp(base + len - 4, ".yml")) len -= 4;
+    if (!len) return sl_arena_strndup(ld->arena, "job", 3);
+    return sl_arena_strndup(ld->arena, base, len);
+}
+
+static int setting_range(loader *ld, const sl_optval *v, const char *name, double lo, double hi, double got,
+                         const char *what) {
+    if (got >= lo && got <= hi) return SL_OK;
+    return fail_at(ld, v->line, v->column, "setting '%s' must be %s, got %s", name, what, v->text ? v->text : "?");
+}
+
+static int load_settings(loader *ld, const ynode *settings) {
+    if (!is_null(settings) && settings->kind != Y_MAP)
+        return FAIL(ld, settings, "'settings' expects a mapping of setting names to values, got %s",
+                    kind_name(settings));
+    sl_optval vals[SET__COUNT];
+    memset(vals, 0, sizeof vals);
+    int rc = parse_options(ld, sl_job_settings_options, is_null(settings) ? NULL : settings, NULL, settings, vals);
+    if (rc) return rc;
+    const sl_optval *v = vals;
+    if ((rc = setting_range(ld, &v[SET_THREADS], "threads", 0, 4096, (double)v[SET_THREADS].i,
+                            "between 0 and 4096 (0 = one per CPU core)")) ||
+        (rc = setting_range(ld, &v[SET_MAX_ERRORS], "max_errors", -1, 1e19, (double)v[SET_MAX_ERRORS].i,
+                            "-1 (unlimited) or a count of 0 or more")) ||
+        (rc = setting_range(ld, &v[SET_MAX_ERROR_RATE], "max_error_rate", 0, 1, v[SET_MAX_ERROR_RATE].d,
+                            "a fraction between 0 and 1")) ||
+        (rc = setting_range(ld, &v[SET_BATCH_RECORDS], "batch_records", 1, 1 << 20, (double)v[SET_BATCH_RECORDS].i,
+                            "between 1 and 1048576")))
+        return rc;
+    if (!v[SET_ERROR_OUTPUT].text[0])
+        return fail_at(ld, v[SET_ERROR_OUTPUT].line, v[SET_ERROR_OUTPUT].column,
+                       "setting 'error_output' must name a directory, got an empty string");
+    sl_job_settings *s = &ld->job->settings;
+    s->threads = (int)v[SET_THREADS].i;
+    s->max_errors = v[SET_MAX_ERRORS].i;
+    s->max_error_rate = v[SET_MAX_ERROR_RATE].d;
+    s->error_output = v[SET_ERROR_OUTPUT].text;
+    s->staging = v[SET_STAGING].has_value && v[SET_STAGING].text[0] ? v[SET_STAGING].text : NULL;
+    s->batch_records = v[SET_BATCH_RECORDS].i;
+    return SL_OK;
+}
+
+/* ---- nodes ---- */
+
+static int check_node_name(loader *ld, const ynode *key) {
+    if (!key->len) return FAIL(ld, key, "a node name may not be empty");
+    if (key->len > MAX_NODE_NAME)
+        return FAIL(ld, key, "node name '%s' is longer than %d bytes", show(ld, key->text), MAX_NODE_NAME);
+    for (const char *p = key->text; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return FAIL(ld, key, "node name '%s' contains a control character", show(ld, key->text));
+    return SL_OK;
+}
+
+static int unknown_type(loader *ld, const ynode *at, const char *name) {
+    size_t n;
+    const char **names = type_names(ld, -1, &n);
+    sl_buf msg;
+    sl_buf_init(&msg, 0);
+    sl_buf_printf(&msg, "unknown node type '%s'", show(ld, name));
+    add_suggestions(ld, &msg, name, names, n, "known types", false);
+    return fail_buf(ld, at, &msg);
+}
+
+/* One input name from scalar v. */
+static int input_name(loader *ld, const ynode *key, const ynode *v, char **out) {
+    if (v->kind != Y_SCALAR || is_null(v))
+        return FAIL(ld, v, "'%s' expects the name of a node, got %s", key->text,
+                    v->kind == Y_SCALAR ? "nothing" : kind_name(v));
+    const char *text;
+    int rc = subst(ld, v, &text);
+    if (!rc) *out = (char *)text;
+    return rc;
+}
+
+static int parse_inputs(loader *ld, sl_node *node, nodesrc *src, const ynode *map) {
+    long in = map_find(map, "input"), ins = map_find(map, "inputs");
+    if (in >= 0 && ins >= 0)
+        return FAIL(ld, map->items[ins], "write either 'input: NODE' or 'inputs: [A, B]', not both");
+    if (in < 0 && ins < 0) return SL_OK;
+    const ynode *key = map->items[in >= 0 ? in : ins], *value = map->items[(in >= 0 ? in : ins) + 1];
+    src->input_key = key;
+    if (in >= 0 && value->kind == Y_SEQ)
+        return FAIL(ld, value, "'input' takes one node name; write 'inputs: [A, B]' for several");
+    if (value->kind == Y_MAP) return FAIL(ld, value, "'%s' expects node names, got a mapping", key->text);
+    size_t n = value->kind == Y_SEQ ? value->n : 1;
+    node->inputs = sl_arena_calloc(ld->arena, n * sizeof *node->inputs);
+    src->input_at = sl_arena_calloc(ld->scratch, n * sizeof *src->input_at);
+    for (size_t i = 0; i < n; i++) {
+        const ynode *item = value->kind == Y_SEQ ? value->items[i] : value;
+        int rc = input_name(ld, key, item, &node->inputs[i]);
+        if (rc) return rc;
+        src->input_at[i] = item;
+        node->n_inputs++;
+    }
+    return SL_OK;
+}
+
+static int parse_node(loader *ld, const ynode *key, const ynode *value, nodesrc *src, sl_node **out) {
+    int rc = check_node_name(ld, key);
+    if (rc) return rc;
+    char *name = sl_arena_strndup(ld->arena, key->text, key->len);
+    ld->cur_node = name;
+    if (value->kind != Y_MAP)
+        return FAIL(ld, is_null(value) ? key : value, "a node is a mapping with 'type:' and its options, got %s",
+                    is_null(value) ? "nothing" : kind_name(value));
+    long t = map_find(value, "type");
+    if (t < 0) {
+        size_t n;
+        const char **names = type_names(ld, -1, &n);
+        sl_buf msg;
+        sl_buf_init(&msg, 0);
+        sl_buf_adds(&msg, "node has no 'type:'");
+        if (n) sl_buf_adds(&msg, "; known types: "), add_list(&msg, names, n);
+        return fail_buf(ld, key, &msg);
+    }
+    const ynode *type_value = value->items[t + 1];
+    if (type_value->kind != Y_SCALAR || is_null(type_value))
+        return FAIL(ld, type_value, "'type' expects a node type name, got %s",
+                    type_value->kind == Y_SCALAR ? "nothing" : kind_name(type_value));
+    const char *type_name;
+    if ((rc = subst(ld, type_value, &type_name))) return rc;
+    const sl_node_type *type = find_type(type_name);
+    if (!type) return unknown_type(ld, type_value, type_name);
+
+    sl_node *node = sl_arena_calloc(ld->arena, sizeof *node);
+    node->name = name;
+    node->type = type;
+    node->line = key->line;
+    node->column = key->column;
+    node->job_file = ld->job->file;
+    size_t n_opts = 0;
+    while (type->options && type->options[n_opts].name) n_opts++;
+    node->opts = sl_arena_calloc(ld->arena, (n_opts ? n_opts : 1) * sizeof *node->opts);
+    src->key = key;
+    *out = node;
+    if ((rc = parse_inputs(ld, node, src, value))) return rc;
+    return parse_options(ld, type->options, value, type->name, key, node->opts);
+}
+
+static int load_nodes(loader *ld, const ynode *nodes, const ynode *root) {
+    if (is_null(nodes))
+        return FAIL(ld, nodes ? nodes : root, "the job has no nodes; add a 'nodes:' mapping of node names to nodes");
+    if (nodes->kind != Y_MAP)
+        return FAIL(ld, nodes, "'nodes' expects a mapping of node names to nodes, got %s", kind_name(nodes));
+    sl_job *job = ld->job;
+    size_t n = nodes->n / 2;
+    job->nodes = sl_arena_calloc(ld->arena, n * sizeof *job->nodes);
+    ld->src = sl_arena_calloc(ld->scratch, n * sizeof *ld->src);
+    for (size_t i = 0; i < n; i++) {
+        int rc = parse_node(ld, nodes->items[2 * i], nodes->items[2 * i + 1], &ld->src[i], &job->nodes[i]);
+        if (job->nodes[i]) job->n_nodes = i + 1;
+        if (rc) return rc;
+    }
+    ld->cur_node = NULL;
+    return SL_OK;
+}
+
+/* ======================================================================
+ * Pass 3: the graph
+ * ====================================================================== */
+
+static long node_index(const sl_job *job, const char *name) {
+    for (size_t i = 0; i < job->n_nodes; i++)
+        if (!strcmp(job->nodes[i]->name, name)) return (long)i;
+    return -1;
+}
+
+/* Hash index of node names (unique: the YAML pass rejects duplicate keys). */
+static void index_nodes(loader *ld) {
+    size_t n = ld->job->n_nodes, size = 16;
+    while (size < 2 * n) size *= 2;
+    ld->slots = sl_arena_calloc(ld->scratch, size * sizeof *ld->slots);
+    ld->slot_mask = size - 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = hash_text(ld->job->nodes[i]->name) & ld->slot_mask;
+        while (ld->slots[h]) h = (h + 1) & ld->slot_mask;
+        ld->slots[h] = i + 1;
+    }
+}
+
+static long lookup_node(const loader *ld, const char *name) {
+    for (size_t h = hash_text(name) & ld->slot_mask; ld->slots[h]; h = (h + 1) & ld->slot_mask)
+        if (!strcmp(ld->job->nodes[ld->slots[h] - 1]->name, name)) return (long)(ld->slots[h] - 1);
+    return -1;
+}
+
+static int input_count_error(loader *ld, const sl_node *node, const nodesrc *src) {
+    const sl_node_type *t = node->type;
+    const ynode *at = src->input_key ? src->input_key : src->key;
+    size_t n = node->n_inputs;
+    if (t->kind == SL_NODE_SOURCE || t->max_inputs == 0)
+        return FAIL(ld, at, "node type '%s' %s takes no input", t->name,
+                    t->kind == SL_NODE_SOURCE ? "is a source and" : "");
+    if (n == 0 && t->min_inputs <= 1)
+        return FAIL(ld, at, "node type '%s' needs an input: add 'input: NODE'", t->name);
+    if (t->min_inputs == t->max_inputs)
+        return FAIL(ld, at, "node type '%s' takes %d input%s, got %zu", t->name, t->min_inputs,
+                    t->min_inputs == 1 ? "" : "s", n);
+    if (t->max_inputs < 0)
+        return FAIL(ld, at, "node type '%s' takes at least %d inputs ('inputs: [A, B]'), got %zu", t->name,
+                    t->min_inputs, n);
+    return FAIL(ld, at, "node type '%s' takes %d to %d inputs, got %zu", t->name, t->min_inputs, t->max_inputs, n);
+}
+
+/* Resolve input names, check counts, reject targets used as inputs. */
+static int resolve_inputs(loader *ld) {
+    sl_job *job = ld->job;
+    const char **names = sl_arena_alloc(ld->scratch, (job->n_nodes ? job->n_nodes : 1) * sizeof *names);
+    for (size_t i = 0; i < job->n_nodes; i++) names[i] = job->nodes[i]->name;
+    for (size_t i = 0; i < job->n_nodes; i++) {
+        sl_node *node = job->nodes[i];
+        const nodesrc *src = &ld->src[i];
+        ld->cur_node = node->name;
+        size_t n = node->n_inputs;
+        const sl_node_type *t = node->type;
+        if ((int)n < t->min_inputs || (t->max_inputs >= 0 && (int)n > t->max_inputs) ||
+            (t->kind == SL_NODE_SOURCE && n) || (t->kind == SL_NODE_TARGET && !n))
+            return input_count_error(ld, node, src);
+        node->input_nodes = sl_arena_calloc(ld->arena, (n ? n : 1) * sizeof *node->input_nodes);
+        for (size_t j = 0; j < n; j++) {
+            const char *in = node->inputs[j];
+            long k = lookup_node(ld, in);
+            if (k < 0) {
+                sl_buf msg;
+                sl_buf_init(&msg, 0);
+                sl_buf_printf(&msg, "input '%s' names no node", show(ld, in));
+                add_suggestions(ld, &msg, in, names, job->n_nodes, "nodes", true);
+                return fail_buf(ld, src->input_at[j], &msg);
+            }
+            for (size_t p = 0; p < j; p++)
+                if (!strcmp(node->inputs[p], in))
+                    return FAIL(ld, src->input_at[j], "input '%s' is listed twice", show(ld, in));
+            if (job->nodes[k]->type->kind == SL_NODE_TARGET)
+                return FAIL(ld, src->input_at[j], "input '%s' is a target (type '%s'), which produces no records",
+                            show(ld, in), job->nodes[k]->type->name);
+            node->input_nodes[j] = job->nodes[k];
+        }
+    }
+    ld->cur_node = NULL;
+    return SL_OK;
+}
+
+/* Kahn's algorithm; if nodes remain, walk input edges among them to find and
+ * name one cycle. */
+static int check_cycles(loader *ld) {
+    sl_job *job = ld->job;
+    size_t n = job->n_nodes;
+    size_t *pending = sl_arena_calloc(ld->scratch, (n ? n : 1) * sizeof *pending); /* unresolved inputs */
+    size_t *queue = sl_arena_alloc(ld->scratch, (n ? n : 1) * sizeof *queue);
+    size_t head = 0, tail = 0;
+    for (size_t i = 0; i < n; i++) {
+        pending[i] = job->nodes[i]->n_inputs;
+        if (!pending[i]) queue[tail++] = i;
+    }
+    while (head < tail) {
+        const sl_node *done = job->nodes[queue[head++]];
+        for (size_t c = 0; c < done->n_children; c++) {
+            size_t k = (size_t)lookup_node(ld, done->children[c]->name);
+            if (--pending[k] == 0) queue[tail++] = k;
+        }
+    }
+    if (tail == n) return SL_OK;
+    /* every remaining node has an input that remains: follow them until one repeats */
+    size_t *seen_at = sl_arena_calloc(ld->scratch, n * sizeof *seen_at); /* step + 1 */
+    size_t *path = sl_arena_alloc(ld->scratch, (n + 1) * sizeof *path);
+    size_t cur = 0, steps = 0;
+    while (!pending[cur]) cur++;
+    while (!seen_at[cur]) {
+        seen_at[cur] = ++steps;
+        path[steps - 1] = cur;
+        const sl_node *node = job->nodes[cur];
+        for (size_t j = 0; j < node->n_inputs; j++) {
+            size_t k = (size_t)lookup_node(ld, node->input_nodes[j]->name);
+            if (pending[k]) {
+                cur = k;
+                break;
+            }
+        }
+    }
+    /* path[seen_at[cur]-1 .. steps-1] is the cycle, each the input of the one before; report at its first node in
+     * file order, printed in the direction data flows */
+    size_t first = seen_at[cur] - 1, len = steps - first, start = first;
+    for (size_t i = first; i < steps; i++)
+        if (path[i] < path[start]) start = i;
+    sl_buf msg;
+    sl_buf_init(&msg, 0);
+    sl_buf_adds(&msg, "the nodes form a cycle: ");
+    size_t s = start - first; /* position of the reported node within the cycle */
+    for (size_t t = 0; t <= len; t++) {
+        size_t idx = first + (s + len - t % len) % len;
+        sl_buf_printf(&msg, "%s%s", t ? " -> " : "", show(ld, job->nodes[path[idx]]->name));
+    }
+    ld->cur_node = job->nodes[path[start]]->name;
+    return fail_buf(ld, ld->src[path[start]].key, &msg);
+}
+
+static void link_children(loader *ld) {
+    sl_job *job = ld->job;
+    for (size_t i = 0; i < job->n_nodes; i++)
+        for (size_t j = 0; j < job->nodes[i]->n_inputs; j++) job->nodes[i]->input_nodes[j]->n_children++;
+    for (size_t i = 0; i < job->n_nodes; i++) {
+        sl_node *node = job->nodes[i];
+        node->children = sl_arena_calloc(ld->arena, (node->n_children ? node->n_children : 1) * sizeof(sl_node *));
+        node->n_children = 0;
+    }
+    for (size_t i = 0; i < job->n_nodes; i++)
+        for (size_t j = 0; j < job->nodes[i]->n_inputs; j++) {
+            sl_node *parent = job->nodes[i]->input_nodes[j];
+            parent->children[parent->n_children++] = job->nodes[i];
+        }
+}
+
+static int require_kind(loader *ld, sl_node_kind kind, const ynode *at) {
+    for (size_t i = 0; i < ld->job->n_nodes; i++)
+        if (ld->job->nodes[i]->type->kind == kind) return SL_OK;
+    size_t n;
+    const char **names = type_names(ld, (int)kind, &n);
+    sl_buf msg;
+    sl_buf_init(&msg, 0);
+    sl_buf_printf(&msg, "the job has no %s node", kind == SL_NODE_SOURCE ? "source" : "target");
+    if (n) sl_buf_printf(&msg, "; %s types: ", kind == SL_NODE_SOURCE ? "source" : "target"), add_list(&msg, names, n);
+    return fail_buf(ld, at, &msg);
+}
+
+static int run_checks(loader *ld) {
+    for (size_t i = 0; i < ld->job->n_nodes; i++) {
+        sl_node *node = ld->job->nodes[i];
+        if (!node->type->check) continue;
+        sl_error_clear(ld->err);
+        int rc = node->type->check(node, ld->err);
+        if (!rc) continue;
+        if (rc > 0) rc = SL_EINVAL;
+        if (!ld->err->code) ld->err->code = rc;
+        if (!ld->err->file[0]) sl_error_at(ld->err, ld->file, ld->err->line, ld->err->column);
+        if (!ld->err->line) ld->err->line = node->line, ld->err->column = node->column;
+        if (!ld->err->node[0]) sl_error_node(ld->err, node->name);
+        if (!ld->err->message[0]) sl_error_set(ld->err, ld->err->code, "node check failed: %s", sl_strerror(rc));
+        return rc;
+    }
+    return SL_OK;
+}
+
+/* ---- top level ---- */
+
+static const char *const top_keys[] = {"name", "description", "args", "settings", "nodes"};
+enum { TOP_NAME, TOP_DESCRIPTION, TOP_ARGS, TOP_SETTINGS, TOP_NODES, TOP__COUNT };
+
+static int load_job(loader *ld, const ynode *root) {
+    if (is_null(root)) return fail_at(ld, 1, 1, "the job file is empty; expected a mapping with a 'nodes:' key");
+    if (root->kind != Y_MAP)
+        return FAIL(ld, root, "a job file is a mapping with the keys name, description, args, settings and nodes; "
+                              "got %s",
+                    kind_name(root));
+    const ynode *section[TOP__COUNT] = {0};
+    for (size_t i = 0; i + 1 < root->n; i += 2) {
+        const ynode *key = root->items[i];
+        size_t k = 0;
+        while (k < TOP__COUNT && strcmp(top_keys[k], key->text)) k++;
+        if (k == TOP__COUNT) {
+            sl_buf msg;
+            sl_buf_init(&msg, 0);
+            sl_buf_printf(&msg, "unknown top-level key '%s'", show(ld, key->text));
+            add_suggestions(ld, &msg, key->text, top_keys, TOP__COUNT, "valid keys", true);
+            return fail_buf(ld, key, &msg);
+        }
+        section[k] = root->items[i + 1];
+    }
+    sl_job *job = ld->job;
+    int rc;
+    if ((rc = load_args(ld, section[TOP_ARGS])) || (rc = resolve_args(ld))) return rc;
+    if ((rc = text_value(ld, "name", section[TOP_NAME], &job->name))) return rc;
+    if (!job->name || !job->name[0]) job->name = default_name(ld);
+    if ((rc = text_value(ld, "description", section[TOP_DESCRIPTION], &job->description))) return rc;
+    if ((rc = load_settings(ld, section[TOP_SETTINGS]))) return rc;
+    if ((rc = load_nodes(ld, section[TOP_NODES], root))) return rc;
+    index_nodes(ld);
+    if ((rc = resolve_inputs(ld))) return rc;
+    link_children(ld);
+    if ((rc = check_cycles(ld))) return rc;
+    if ((rc = require_kind(ld, SL_NODE_SOURCE, section[TOP_NODES])) ||
+        (rc = require_kind(ld, SL_NODE_TARGET, section[TOP_NODES])))
+        return rc;
+    return run_checks(ld);
+}
+
+int sl_job_load_text(const char *file_name, const char *text, size_t len, const sl_jobarg *args, size_t n_args,
+                     sl_job **out, sl_error *err) {
+    sl_error local;
+    if (!err) err = &local;
+    sl_error_clear(err);
+    *out = NULL;
+    sl_job *job = sl_xcalloc(1, sizeof *job);
+    sl_arena_init(&job->arena);
+    job->file = sl_arena_strndup(&job->arena, file_name ? file_name : "<job>", strlen(file_name ? file_name : "<job>"));
+    sl_arena scratch;
+    sl_arena_init(&scratch);
+    loader ld = {.file = job->file,
+                 .job = job,
+                 .arena = &job->arena,
+                 .scratch = &scratch,
+                 .err = err,
+                 .cli = args,
+                 .n_cli = args ? n_args : 0,
+                 .substitute = true};
+    ynode *root;
+    int rc = yaml_tree(job->file, text, len, &scratch, &root, err);
+    if (!rc) rc = load_job(&ld, root);
+    sl_arena_free(&scratch);
+    if (rc) {
+        sl_job_free(job);
+        return rc;
+    }
+    *out = job;
+    return SL_OK;
+}
+
+int sl_job_load(const char *path, const sl_jobarg *args, size_t n_args, sl_job **out, sl_error *err) {
+    sl_error local;
+    if (!err) err = &local;
+    sl_error_clear(err);
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        sl_error_set(err, SL_EIO, "cannot open job file: %s", strerror(errno));
+        sl_error_at(err, path, 0, 0);
+        return SL_EIO;
+    }
+    sl_buf text;
+    sl_buf_init(&text, MAX_JOB_FILE);
+    char chunk[65536];
+    size_t got;
+    int rc = SL_OK;
+    while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0) rc = sl_buf_add(&text, chunk, got);
+    if (!rc && ferror(f)) rc = sl_error_set(err, SL_EIO, "cannot read job file: %s", strerror(errno));
+    else if (rc) rc = sl_error_set(err, SL_EINVAL, "job file is larger than %zu MiB", MAX_JOB_FILE >> 20);
+    fclose(f);
+    if (rc) {
+        sl_error_at(err, path, 0, 0);
+    } else {
+        rc = sl_job_load_text(path, text.data ? text.data : "", text.len, args, n_args, out, err);
+    }
+    sl_buf_free(&text);
+    return rc;
+}
+
+void sl_job_free(sl_job *job) {
+    if (!job) return;
+    for (size_t i = 0; i < job->n_nodes; i++) {
+        sl_node *node = job->nodes[i];
+        if (node->data && node->type->release) node->type->release(node);
+    }
+    sl_arena_free(&job->arena);
+    free(job);
+}
+
+sl_node *sl_job_find(const sl_job *job, const char *name) {
+    if (!job || !name) return NULL;
+    long k = node_index(job, name);
+    return k < 0 ? NULL : job->nodes[k];
+}

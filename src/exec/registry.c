@@ -1,0 +1,50 @@
+/*
+ * registry.c — every node type sluice knows, by name (Fluent Bit style:
+ * one table; adding a node type is one line here plus its own file).
+ */
+#include <string.h>
+
+#include "exec/node.h"
+
+extern const sl_node_type sl_read_file_type;
+extern const sl_node_type sl_write_file_type;
+extern const sl_node_type sl_select_fields_type;
+extern const sl_node_type sl_drop_fields_type;
+extern const sl_node_type sl_rename_field_type;
+extern const sl_node_type sl_apply_mapping_type;
+extern const sl_node_type sl_filter_type;
+extern const sl_node_type sl_derive_type;
+
+static const sl_node_type *const node_types[] = {
+    /* sources */
+    &sl_read_file_type,
+    /* transforms */
+    &sl_apply_mapping_type,
+    &sl_select_fields_type,
+    &sl_drop_fields_type,
+    &sl_rename_field_type,
+    &sl_filter_type,
+    &sl_derive_type,
+    /* targets */
+    &sl_write_file_type,
+};
+
+const sl_node_type *sl_node_type_find(const char *name) {
+    for (size_t i = 0; i < sizeof node_types / sizeof node_types[0]; i++)
+        if (!strcmp(node_types[i]->name, name)) return node_types[i];
+    return NULL;
+}
+
+const sl_node_type *const *sl_node_types(size_t *count) {
+    *count = sizeof node_types / sizeof node_types[0];
+    return node_types;
+}
+
+const char *sl_node_kind_name(sl_node_kind kind) {
+    switch (kind) {
+    case SL_NODE_SOURCE: return "source";
+    case SL_NODE_TRANSFORM: return "transform";
+    case SL_NODE_TARGET: return "target";
+    }
+    return "node";
+}

@@ -1,0 +1,758 @@
+/*
+ * json_read.c — JSON reader: sl_json_parse (one value) and sl_json_decode
+ * (streaming records for the file source).
+ *
+ * One recursive-descent pass over the bytes. Container children are
+ * collected on a scratch stack (inline in the decoder, spilled to the arena
+ * only for very wide values) and copied into the arena once the container
+ * closes, so each container costs one arena allocation and nothing is
+ * malloc'd per value. Strings are scanned 16 bytes at a time (json_int.h);
+ * strings without escapes are not copied. Numbers take an exact fast path
+ * (Clinger) and fall back to strtod for long or extreme ones.
+ *
+ * Parsing functions return the position after what they parsed, or NULL with
+ * the failure in the parser: either a syntax error (err_msg, err_pos) or,
+ * when the input may continue (streaming, not at EOF), "incomplete".
+ *
+ * strtod is used with the process locale; sluice never changes LC_NUMERIC
+ * from "C".
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "formats/json.h"
+#include "formats/json_int.h"
+
+const unsigned char sl_json_stop_byte[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* Decoder states: where the next byte sits relative to a top-level array. */
+enum { ST_TOP, ST_ARRAY_FIRST, ST_ARRAY_NEXT, ST_ARRAY_ELEM };
+
+typedef struct parser {
+    const char *end;
+    bool final;          /* the end of the buffer is the end of the input */
+    sl_arena *arena;
+    sl_value *vals;      /* scratch stack of array items */
+    size_t n_vals, cap_vals;
+    sl_field *fields;    /* scratch stack of object members */
+    size_t n_fields, cap_fields;
+    uint64_t newlines;   /* newlines crossed since the counter was cleared */
+    const char *err_pos; /* failure position */
+    const char *err_msg; /* static text */
+    bool incomplete;     /* failure was running out of input (not final) */
+} parser;
+
+static void parser_init(parser *P, const char *end, bool final, sl_arena *a, sl_value *vals, size_t cap_vals,
+                        sl_field *fields, size_t cap_fields) {
+    memset(P, 0, sizeof *P);
+    P->end = end;
+    P->final = final;
+    P->arena = a;
+    P->vals = vals;
+    P->cap_vals = cap_vals;
+    P->fields = fields;
+    P->cap_fields = cap_fields;
+}
+
+static const char *fail(parser *P, const char *pos, const char *msg) {
+    P->err_pos = pos;
+    P->err_msg = msg;
+    P->incomplete = false;
+    return NULL;
+}
+
+/* Out of input at pos: incomplete while streaming, else an error. */
+static const char *need_more(parser *P, const char *pos, const char *msg_at_eof) {
+    if (P->final) return fail(P, pos, msg_at_eof);
+    P->err_pos = pos;
+    P->err_msg = "incomplete";
+    P->incomplete = true;
+    return NULL;
+}
+
+/* Inline bump allocation from the arena (falls back to sl_arena_alloc). */
+static inline void *arena_take(sl_arena *a, size_t size) {
+    size = (size + 7u) & ~(size_t)7u;
+    if (a->cursor && (size_t)(a->limit - a->cursor) >= size) {
+        void *p = a->cursor;
+        a->cursor += size;
+        a->bytes_used += size;
+        return p;
+    }
+    return sl_arena_alloc(a, size);
+}
+
+static inline const char *skip_ws(parser *P, const char *p) {
+    const char *end = P->end;
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c > ' ') return p;
+        if (c == '\n') {
+            P->newlines++;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+            return p;
+        }
+        p++;
+    }
+    return p;
+}
+
+/* ---- scratch stacks ---- */
+
+static void grow_vals(parser *P) {
+    size_t cap = P->cap_vals * 2;
+    sl_value *v = sl_arena_alloc(P->arena, cap * sizeof *v);
+    memcpy(v, P->vals, P->n_vals * sizeof *v);
+    P->vals = v;
+    P->cap_vals = cap;
+}
+
+static void grow_fields(parser *P) {
+    size_t cap = P->cap_fields * 2;
+    sl_field *f = sl_arena_alloc(P->arena, cap * sizeof *f);
+    memcpy(f, P->fields, P->n_fields * sizeof *f);
+    P->fields = f;
+    P->cap_fields = cap;
+}
+
+/* ---- strings ---- */
+
+static const char *utf8_fail(parser *P, const char *q, int kind) {
+    switch (kind) {
+    case SL_UTF8_OVERLONG: return fail(P, q, "invalid UTF-8 in string: overlong encoding");
+    case SL_UTF8_SURROGATE: return fail(P, q, "invalid UTF-8 in string: encoded UTF-16 surrogate");
+    case SL_UTF8_TOO_BIG: return fail(P, q, "invalid UTF-8 in string: code point above U+10FFFF");
+    case SL_UTF8_BAD_CONT: return fail(P, q, "invalid UTF-8 in string: truncated multi-byte sequence");
+    case SL_UTF8_TRUNCATED: return need_more(P, q, "unterminated string");
+    default: return fail(P, q, "invalid UTF-8 in string: unexpected byte");
+    }
+}
+
+static int hex_digit(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* Reads the 4 hex digits at h (h + 4 <= end); -1 if any is not hex. */
+static long hex4(const char *h) {
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = hex_digit((unsigned char)h[i]);
+        if (d < 0) return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* Validates the escape at q (q[0] == '\\'). Returns the position after it,
+ * sets *cp to the code point (surrogate pairs combined). */
+static const char *check_escape(parser *P, const char *q, unsigned long *cp) {
+    const char *end = P->end;
+    if (end - q < 2) return need_more(P, q, "unterminated string");
+    switch (q[1]) {
+    case '"': *cp = '"'; return q + 2;
+    case '\\': *cp = '\\'; return q + 2;
+    case '/': *cp = '/'; return q + 2;
+    case 'b': *cp = '\b'; return q + 2;
+    case 'f': *cp = '\f'; return q + 2;
+    case 'n': *cp = '\n'; return q + 2;
+    case 'r': *cp = '\r'; return q + 2;
+    case 't': *cp = '\t'; return q + 2;
+    case 'u': break;
+    default: return fail(P, q, "invalid escape in string (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u)");
+    }
+    for (const char *h = q + 2; h < q + 6; h++) {
+        if (h == end) return need_more(P, q, "unterminated string");
+        if (hex_digit((unsigned char)*h) < 0) return fail(P, h, "expected 4 hex digits after \\u");
+    }
+    unsigned long u = (unsigned long)hex4(q + 2);
+    if (u >= 0xDC00 && u <= 0xDFFF) return fail(P, q, "lone UTF-16 low surrogate in \\u escape");
+    if (u < 0xD800 || u > 0xDBFF) {
+        *cp = u;
+        return q + 6;
+    }
+    /* high surrogate: a low surrogate escape must follow */
+    const char *r = q + 6;
+    for (int i = 0; i < 6; i++) {
+        if (r + i == end) return need_more(P, q, "unterminated string");
+        char c = r[i];
+        bool ok = i == 0 ? c == '\\' : i == 1 ? c == 'u' : hex_digit((unsigned char)c) >= 0;
+        if (!ok) return fail(P, q, "UTF-16 high surrogate in \\u escape not followed by a low surrogate escape");
+    }
+    unsigned long lo = (unsigned long)hex4(r + 2);
+    if (lo < 0xDC00 || lo > 0xDFFF)
+        return fail(P, q, "UTF-16 high surrogate in \\u escape not followed by a low surrogate escape");
+    *cp = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+    return q + 12;
+}
+
+static char *put_utf8(char *w, unsigned long cp) {
+    if (cp < 0x80) {
+        *w++ = (char)cp;
+    } else if (cp < 0x800) {
+        *w++ = (char)(0xC0 | cp >> 6);
+        *w++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *w++ = (char)(0xE0 | cp >> 12);
+        *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+        *w++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *w++ = (char)(0xF0 | cp >> 18);
+        *w++ = (char)(0x80 | (cp >> 12 & 0x3F));
+        *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+        *w++ = (char)(0x80 | (cp & 0x3F));
+    }
+    return w;
+}
+
+/* String with escapes: q is the first backslash after start (the byte after
+ * the opening quote). Validates up to the closing quote, then decodes into
+ * the arena (the decoded text is never longer than the escaped text). */
+static const char *parse_string_escaped(parser *P, const char *start, const char *q, const char **s,
+                                        uint32_t *len, unsigned *flags) {
+    const char *end = P->end;
+    bool plain = true;
+    unsigned long cp;
+    for (;;) {
+        q = sl_json_scan(q, end);
+        if (q == end) return need_more(P, q, "unterminated string");
+        unsigned char c = (unsigned char)*q;
+        if (c == '"') break;
+        if (c == '\\') {
+            q = check_escape(P, q, &cp);
+            if (!q) return NULL;
+            if (cp < 0x20 || cp == '"' || cp == '\\') plain = false;
+        } else if (c >= 0x80) {
+            int n = sl_json_utf8_seq(q, end);
+            if (n < 0) return utf8_fail(P, q, n);
+            q += n;
+        } else {
+            return fail(P, q, "control character in string (must be escaped)");
+        }
+    }
+    const char *close = q;
+    if ((size_t)(close - start) > UINT32_MAX) return fail(P, start, "string longer than 4 GiB");
+    char *out = arena_take(P->arena, (size_t)(close - start));
+    char *w = out;
+    const char *r = start;
+    while (r < close) {
+        const char *bs = memchr(r, '\\', (size_t)(close - r));
+        if (!bs) bs = close;
+        memcpy(w, r, (size_t)(bs - r));
+        w += bs - r;
+        if (bs == close) break;
+        r = check_escape(P, bs, &cp); /* already validated: cannot fail */
+        w = put_utf8(w, cp);
+    }
+    *s = out;
+    *len = (uint32_t)(w - out);
+    *flags = plain ? SL_VF_JSON_PLAIN : 0;
+    return close + 1;
+}
+
+/* p[0] == '"'. Sets *s, *len (pointing into the input when there are no
+ * escapes) and *flags; returns the position after the closing quote. */
+static inline const char *parse_string(parser *P, const char *p, const char **s, uint32_t *len, unsigned *flags) {
+    const char *start = p + 1, *q = start, *end = P->end;
+    for (;;) {
+        q = sl_json_scan(q, end);
+        if (q == end) return need_more(P, q, "unterminated string");
+        unsigned char c = (unsigned char)*q;
+        if (c == '"') break;
+        if (c >= 0x80) {
+            int n = sl_json_utf8_seq(q, end);
+            if (n < 0) return utf8_fail(P, q, n);
+            q += n;
+            continue;
+        }
+        if (c == '\\') return parse_string_escaped(P, start, q, s, len, flags);
+        return fail(P, q, "control character in string (must be escaped)");
+    }
+    if ((size_t)(q - start) > UINT32_MAX) return fail(P, start, "string longer than 4 GiB");
+    *s = start;
+    *len = (uint32_t)(q - start);
+    *flags = SL_VF_JSON_PLAIN;
+    return q + 1;
+}
+
+/* ---- numbers ---- */
+
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static inline bool is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
+static double strtod_copy(const char *s, size_t n) {
+    char local[128];
+    char *tmp = n < sizeof local ? local : sl_xmalloc(n + 1);
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    double d = strtod(tmp, NULL);
+    if (tmp != local) free(tmp);
+    return d;
+}
+
+/* p[0] is '-' or a digit. */
+static const char *parse_number(parser *P, const char *p, sl_value *out) {
+    const char *start = p, *end = P->end;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        if (++p == end) return need_more(P, p, "unexpected end of input in number");
+    }
+    uint64_t mant = 0;
+    int nsig = 0;          /* significant digits in mant */
+    bool truncated = false; /* more than 19 significant digits */
+    if (*p == '0') {
+        p++;
+        if (p < end && is_digit(*p)) return fail(P, p, "leading zeros are not allowed in numbers");
+    } else if (is_digit(*p)) {
+        const char *digits = p;
+        do {
+            mant = mant * 10 + (uint64_t)(*p - '0');
+            p++;
+        } while (p < end && is_digit(*p));
+        nsig = (int)(p - digits);
+        if (nsig > 19) truncated = true;
+    } else {
+        return fail(P, p, "expected a digit");
+    }
+    bool is_int = true;
+    int nfrac = 0;
+    if (p < end && *p == '.') {
+        is_int = false;
+        p++;
+        if (p == end) return need_more(P, p, "unexpected end of input in number");
+        if (!is_digit(*p)) return fail(P, p, "expected a digit after the decimal point");
+        do {
+            if (nsig < 19) {
+                mant = mant * 10 + (uint64_t)(*p - '0');
+                nfrac++;
+                if (mant) nsig++;
+            } else {
+                truncated = true;
+            }
+            p++;
+        } while (p < end && is_digit(*p));
+    }
+    long exp = 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        is_int = false;
+        p++;
+        bool exp_neg = false;
+        if (p < end && (*p == '+' || *p == '-')) exp_neg = *p++ == '-';
+        if (p == end) return need_more(P, p, "unexpected end of input in number");
+        if (!is_digit(*p)) return fail(P, p, "expected a digit in the exponent");
+        do {
+            if (exp < 100000000) exp = exp * 10 + (*p - '0');
+            p++;
+        } while (p < end && is_digit(*p));
+        if (exp_neg) exp = -exp;
+    }
+    if (p == end && !P->final) return need_more(P, p, "");
+    size_t text_len = (size_t)(p - start);
+    if (is_int) {
+        if (!truncated) {
+            if (!neg && mant <= (uint64_t)INT64_MAX) {
+                *out = sl_int((int64_t)mant);
+                return p;
+            }
+            if (neg && mant <= (uint64_t)INT64_MAX + 1) {
+                *out = sl_int(mant == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mant);
+                return p;
+            }
+        }
+        *out = sl_decimal(start, text_len);
+        return p;
+    }
+    double d;
+    long e10 = exp - nfrac;
+    if (mant == 0 && !truncated) {
+        d = 0.0;
+    } else if (!truncated && mant <= (1ull << 53) && e10 >= -22 && e10 <= 22) {
+        d = (double)mant;
+        d = e10 < 0 ? d / pow10_exact[-e10] : d * pow10_exact[e10];
+    } else {
+        d = strtod_copy(neg ? start + 1 : start, neg ? text_len - 1 : text_len);
+        if (isinf(d) || d == 0.0) {
+            /* overflow, or a non-zero number that underflows: keep the text */
+            *out = sl_decimal(start, text_len);
+            return p;
+        }
+    }
+    *out = sl_double(neg ? -d : d);
+    return p;
+}
+
+/* ---- values ---- */
+
+static const char *parse_value(parser *P, const char *p, sl_value *out, int depth);
+
+static const char *parse_literal(parser *P, const char *p, const char *lit, size_t n, sl_value v, sl_value *out) {
+    size_t avail = (size_t)(P->end - p);
+    size_t cmp = avail < n ? avail : n;
+    for (size_t i = 0; i < cmp; i++)
+        if (p[i] != lit[i]) return fail(P, p, "expected a JSON value (invalid literal)");
+    if (avail < n) return need_more(P, P->end, "unexpected end of input in literal");
+    *out = v;
+    return p + n;
+}
+
+static const char *parse_object(parser *P, const char *p, sl_value *out, int depth) {
+    if (depth >= SL_JSON_MAX_DEPTH) return fail(P, p, "nesting deeper than 512 levels");
+    const char *end = P->end;
+    size_t base = P->n_fields;
+    p = skip_ws(P, p + 1);
+    if (p == end) return need_more(P, p, "unexpected end of input in object");
+    if (*p == '}') {
+        *out = sl_struct(NULL, 0);
+        return p + 1;
+    }
+    for (;;) {
+        if (*p != '"')
+            return fail(P, p, P->n_fields == base ? "expected '\"' to start an object key or '}'"
+                                                    : "expected '\"' to start an object key");
+        sl_field f;
+        unsigned flags;
+        p = parse_string(P, p, &f.name, &f.name_len, &flags);
+        if (!p) return NULL;
+        f.name_flags = flags;
+        if (p < end && *p == ':') {
+            p++;
+        } else {
+            p = skip_ws(P, p);
+            if (p == end) return need_more(P, p, "unexpected end of input in object");
+            if (*p != ':') return fail(P, p, "expected ':' after object key");
+            p++;
+        }
+        p = skip_ws(P, p);
+        if (p == end) return need_more(P, p, "unexpected end of input in object");
+        p = parse_value(P, p, &f.value, depth + 1);
+        if (!p) return NULL;
+        if (P->n_fields == P->cap_fields) grow_fields(P);
+        P->fields[P->n_fields++] = f;
+        p = skip_ws(P, p);
+        if (p == end) return need_more(P, p, "unexpected end of input in object");
+        if (*p == ',') {
+            p = skip_ws(P, p + 1);
+            if (p == end) return need_more(P, p, "unexpected end of input in object");
+            continue;
+        }
+        if (*p == '}') break;
+        return fail(P, p, "expected ',' or '}' after object member");
+    }
+    size_t n = P->n_fields - base;
+    if (n > UINT32_MAX) return fail(P, p, "object with more than 4294967295 members");
+    sl_field *fields = arena_take(P->arena, n * sizeof *fields);
+    memcpy(fields, P->fields + base, n * sizeof *fields);
+    P->n_fields = base;
+    *out = sl_struct(fields, n);
+    return p + 1;
+}
+
+static const char *parse_array(parser *P, const char *p, sl_value *out, int depth) {
+    if (depth >= SL_JSON_MAX_DEPTH) return fail(P, p, "nesting deeper than 512 levels");
+    const char *end = P->end;
+    size_t base = P->n_vals;
+    p = skip_ws(P, p + 1);
+    if (p == end) return need_more(P, p, "unexpected end of input in array");
+    if (*p == ']') {
+        *out = sl_list(NULL, 0);
+        return p + 1;
+    }
+    for (;;) {
+        sl_value v;
+        p = parse_value(P, p, &v, depth + 1);
+        if (!p) return NULL;
+        if (P->n_vals == P->cap_vals) grow_vals(P);
+        P->vals[P->n_vals++] = v;
+        p = skip_ws(P, p);
+        if (p == end) return need_more(P, p, "unexpected end of input in array");
+        if (*p == ',') {
+            p = skip_ws(P, p + 1);
+            if (p == end) return need_more(P, p, "unexpected end of input in array");
+            continue;
+        }
+        if (*p == ']') break;
+        return fail(P, p, "expected ',' or ']' after array element");
+    }
+    size_t n = P->n_vals - base;
+    if (n > UINT32_MAX) return fail(P, p, "array with more than 4294967295 elements");
+    sl_value *items = arena_take(P->arena, n * sizeof *items);
+    memcpy(items, P->vals + base, n * sizeof *items);
+    P->n_vals = base;
+    *out = sl_list(items, n);
+    return p + 1;
+}
+
+/* p < P->end. */
+static const char *parse_value(parser *P, const char *p, sl_value *out, int depth) {
+    switch (*p) {
+    case '{': return parse_object(P, p, out, depth);
+    case '[': return parse_array(P, p, out, depth);
+    case '"': {
+        const char *s;
+        uint32_t len;
+        unsigned flags;
+        p = parse_string(P, p, &s, &len, &flags);
+        if (p) *out = sl_string(s, len, flags);
+        return p;
+    }
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return parse_number(P, p, out);
+    case 't': return parse_literal(P, p, "true", 4, sl_bool(true), out);
+    case 'f': return parse_literal(P, p, "false", 5, sl_bool(false), out);
+    case 'n': return parse_literal(P, p, "null", 4, sl_null(), out);
+    default: return fail(P, p, "expected a JSON value");
+    }
+}
+
+/* ---- error text ---- */
+
+/* " (found 'x')" for messages that say what was expected. */
+static void describe_found(const parser *P, char *out, size_t size) {
+    out[0] = '\0';
+    if (strncmp(P->err_msg, "expected", 8) != 0) return;
+    const char *pos = P->err_pos;
+    if (pos >= P->end) {
+        snprintf(out, size, " (found end of input)");
+        return;
+    }
+    unsigned char c = (unsigned char)*pos;
+    if (c > 0x20 && c < 0x7F)
+        snprintf(out, size, " (found '%c')", c);
+    else
+        snprintf(out, size, " (found byte 0x%02X)", c);
+}
+
+/* 1-based column of pos: bytes since the last newline in [begin, pos). */
+static int column_of(const char *begin, const char *pos) {
+    const char *q = pos;
+    while (q > begin && q[-1] != '\n') q--;
+    size_t col = (size_t)(pos - q) + 1;
+    return col > (size_t)0x7fffffff ? 0 : (int)col;
+}
+
+/* ---- one-shot parse ---- */
+
+int sl_json_parse(const char *p, size_t len, sl_arena *a, sl_value *out, sl_error *err) {
+    sl_value vals[64];
+    sl_field fields[32];
+    parser P;
+    const char *end = p + len;
+    parser_init(&P, end, true, a, vals, 64, fields, 32);
+    const char *q = skip_ws(&P, p);
+    if (q == end) {
+        fail(&P, q, "expected a JSON value");
+    } else {
+        q = parse_value(&P, q, out, 0);
+        if (q) {
+            q = skip_ws(&P, q);
+            if (q == end) return SL_OK;
+            fail(&P, q, "expected end of input after the JSON value");
+        }
+    }
+    char found[32];
+    describe_found(&P, found, sizeof found);
+    size_t off = (size_t)(P.err_pos - p);
+    int line = 1;
+    for (const char *r = p; r < P.err_pos && (r = memchr(r, '\n', (size_t)(P.err_pos - r))) != NULL; r++) line++;
+    *out = sl_null();
+    if (!err) return SL_EPARSE;
+    sl_error_set(err, SL_EPARSE, "invalid JSON at byte %zu: %s%s", off, P.err_msg, found);
+    err->offset = (long long)off;
+    err->line = line;
+    err->column = column_of(p, P.err_pos);
+    return SL_EPARSE;
+}
+
+/* ---- streaming decoder ---- */
+
+void sl_json_decoder_init(sl_json_decoder *d) {
+    d->state = ST_TOP;
+    d->started = false;
+}
+
+static const char *type_word(const sl_value *v) {
+    switch (v->type) {
+    case SL_T_LIST: return "an array";
+    case SL_T_STRING: return "a string";
+    case SL_T_BOOL: return "a boolean";
+    case SL_T_NULL: return "null";
+    default: return "a number";
+    }
+}
+
+/* Bad record outside a top-level array: reject from rec to the end of its
+ * first line. *resume gets where decoding goes on (after that newline), or
+ * NULL when the line is not complete in the buffer yet. */
+static int reject_line(parser *P, const char *rec, bool at_eof, uint64_t line, int64_t offset, sl_decode_ctx *ctx,
+                       const char **resume) {
+    const char *end = P->end;
+    const char *nl = memchr(rec, '\n', (size_t)(end - rec));
+    if (!nl && !at_eof) {
+        *resume = NULL;
+        return SL_OK;
+    }
+    const char *stop = nl ? nl : end;
+    *resume = nl ? nl + 1 : end;
+    size_t raw_len = (size_t)(stop - rec);
+    if (raw_len && rec[raw_len - 1] == '\r') raw_len--;
+    char found[32], reason[384];
+    describe_found(P, found, sizeof found);
+    if (P->err_pos <= stop) {
+        snprintf(reason, sizeof reason, "invalid JSON at byte %zu: %s%s", (size_t)(P->err_pos - rec), P->err_msg,
+                 found);
+    } else {
+        /* the value ran past the end of its line: report where it failed */
+        const char *ls = P->err_pos;
+        while (ls > rec && ls[-1] != '\n') ls--;
+        uint64_t err_line = line + P->newlines;
+        snprintf(reason, sizeof reason,
+                 "invalid JSON: value not complete at the end of its line (parsing went on to line %llu, byte %zu: "
+                 "%s%s)",
+                 (unsigned long long)err_line, (size_t)(P->err_pos - ls), P->err_msg, found);
+    }
+    return ctx->reject(ctx->ud, line, offset, reason, rec, raw_len);
+}
+
+static int decode_fatal(parser *P, const char *buf, uint64_t line, sl_decode_ctx *ctx, sl_error *err) {
+    char found[32];
+    describe_found(P, found, sizeof found);
+    long long off = (long long)ctx->offset + (long long)(P->err_pos - buf);
+    if (!err) return SL_EPARSE;
+    sl_error_set(err, SL_EPARSE, "invalid JSON at byte %lld (line %llu): %s%s", off, (unsigned long long)line,
+                 P->err_msg, found);
+    err->offset = off;
+    err->line = line > (uint64_t)0x7fffffff ? 0 : (int)line;
+    err->column = 0;
+    return SL_EPARSE;
+}
+
+int sl_json_decode(sl_json_decoder *d, const char *buf, size_t len, bool at_eof, size_t *consumed,
+                   sl_decode_ctx *ctx, sl_error *err) {
+    sl_batch *batch = ctx->batch;
+    const char *p = buf, *end = buf + len;
+    parser P;
+    parser_init(&P, end, at_eof, &batch->arena, d->values, SL_JSON_SCRATCH_VALUES, d->fields,
+                SL_JSON_SCRATCH_FIELDS);
+    uint64_t line = ctx->line;
+    int rc = SL_OK;
+    if (!d->started) {
+        static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+        size_t n = len < 3 ? len : 3;
+        if (memcmp(buf, bom, n) == 0) {
+            if (n < 3 && !at_eof) {
+                *consumed = 0;
+                return SL_OK; /* cannot tell yet */
+            }
+            p += n;
+        }
+        d->started = true;
+    }
+    const char *committed = p;
+    uint64_t committed_line = line;
+    size_t max = ctx->max_records ? ctx->max_records : SIZE_MAX;
+    while (batch->count < max) {
+        P.newlines = 0;
+        p = skip_ws(&P, p);
+        line += P.newlines;
+        committed = p;
+        committed_line = line;
+        if (p == end) break;
+        char c = *p;
+        if (d->state == ST_TOP && c == '[') {
+            d->state = ST_ARRAY_FIRST;
+            p++;
+            continue;
+        }
+        if (d->state == ST_ARRAY_FIRST && c == ']') {
+            d->state = ST_TOP;
+            p++;
+            continue;
+        }
+        if (d->state == ST_ARRAY_NEXT) {
+            if (c == ',') {
+                d->state = ST_ARRAY_ELEM;
+                p++;
+                continue;
+            }
+            if (c == ']') {
+                d->state = ST_TOP;
+                p++;
+                continue;
+            }
+            fail(&P, p, "expected ',' or ']' in the top-level array");
+            P.newlines = 0;
+            rc = decode_fatal(&P, buf, line, ctx, err);
+            goto out;
+        }
+        const char *rec = p;
+        int64_t rec_offset = ctx->offset + (int64_t)(rec - buf);
+        sl_value v;
+        P.n_vals = P.n_fields = 0;
+        P.newlines = 0;
+        const char *after = parse_value(&P, rec, &v, 0);
+        if (!after) {
+            if (P.incomplete) break;
+            if (d->state != ST_TOP) {
+                rc = decode_fatal(&P, buf, line + P.newlines, ctx, err);
+                goto out;
+            }
+            if (!ctx->reject) {
+                rc = decode_fatal(&P, buf, line + P.newlines, ctx, err);
+                goto out;
+            }
+            const char *resume;
+            rc = reject_line(&P, rec, at_eof, line, rec_offset, ctx, &resume);
+            if (!resume) break;
+            p = resume;
+            if (resume[-1] == '\n' && resume > rec) line++;
+            committed = p;
+            committed_line = line;
+            if (rc < 0) goto out;
+            continue;
+        }
+        uint64_t rec_line = line;
+        line += P.newlines;
+        p = after;
+        if (d->state != ST_TOP) d->state = ST_ARRAY_NEXT;
+        if (v.type == SL_T_STRUCT) {
+            sl_recloc loc = {rec_line, rec_offset};
+            sl_batch_push(batch, v, loc);
+        } else {
+            char reason[96];
+            snprintf(reason, sizeof reason, "record is not a JSON object (found %s)", type_word(&v));
+            rc = ctx->reject ? ctx->reject(ctx->ud, rec_line, rec_offset, reason, rec, (size_t)(after - rec))
+                             : sl_error_set(err, SL_EPARSE, "%s at byte %lld", reason, (long long)rec_offset);
+        }
+        committed = p;
+        committed_line = line;
+        if (rc < 0) goto out;
+    }
+    if (p == end && at_eof && d->state != ST_TOP) {
+        fail(&P, p, "unexpected end of input: the top-level array is not closed");
+        rc = decode_fatal(&P, buf, line, ctx, err);
+    }
+out:
+    *consumed = (size_t)(committed - buf);
+    ctx->line = committed_line;
+    ctx->offset += (int64_t)*consumed;
+    return rc;
+}

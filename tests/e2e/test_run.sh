@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# End-to-end: `sluice run` moving real files — formats, transforms, error
+# output, thresholds, atomic publishing, byte-range splits.
+. "$SLUICE_TOP/tests/e2e/lib.sh"
+PY=${PYTHON:-python3}
+
+# jsonl_equal A B — same JSON records in the same order
+jsonl_equal() {
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+b = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+sys.exit(0 if a == b else 1)
+PYEOF
+}
+parts() { cat "$1"/part-* 2>/dev/null; }
+
+# ---- JSON -> derive -> JSON
+cat > logs.json <<'J'
+{"log_id":"a","timestamp":"1732300000123","service_name":"Auth-Service","message":"caf\u00e9 \"quoted\"","metadata":{"latency_ms":12,"tags":["x"]}}
+{"log_id":"b","timestamp":1732300000124,"service_name":"PAYMENT-SERVICE","message":"ok","metadata":{"latency_ms":3.5,"tags":[]}}
+J
+cat > want.json <<'J'
+{"log_id":"a","timestamp":1732300000123,"service_name":"auth-service","message":"café \"quoted\"","metadata":{"latency_ms":12,"tags":["x"]}}
+{"log_id":"b","timestamp":1732300000124,"service_name":"payment-service","message":"ok","metadata":{"latency_ms":3.5,"tags":[]}}
+J
+cat > clean.yaml <<'YAML'
+args:
+  input: logs.json
+  out: out/clean
+nodes:
+  logs: {type: read_file, path: "${input}"}
+  clean:
+    type: derive
+    input: logs
+    columns:
+      service_name: lower(service_name)
+      timestamp: cast(timestamp as long)
+  out: {type: write_file, input: clean, path: "${out}"}
+YAML
+expect_exit 0 "derive job runs" "$SLUICE" run clean.yaml --quiet
+parts out/clean > got.json
+check "cleaned records are exactly right" jsonl_equal got.json want.json
+check "_SUCCESS marker written" test -f out/clean/_SUCCESS
+check "no staging left behind" bash -c '! ls -d out/clean/_staging-* 2>/dev/null'
+expect_exit 0 "summary as --json" "$SLUICE" run clean.yaml --json --arg out=out/clean2
+check "--json summary parses and counts 2 records" "$PY" -c "import json,sys; d=json.load(open('$WORK/.out')); sys.exit(0 if d['records_read']==2 and d['status']=='succeeded' else 1)"
+
+# ---- a bad line goes to the error output with its location; the run goes on
+printf '{"n":1}\n{"n":2,,}\n{"n":3}\n' > bad.json
+cat > bad.yaml <<'YAML'
+settings: {error_output: errs}
+nodes:
+  src: {type: read_file, path: bad.json}
+  dst: {type: write_file, input: src, path: out/bad}
+YAML
+expect_exit 0 "run with one bad record succeeds (no thresholds)" "$SLUICE" run bad.yaml --quiet
+check "good records written" test "$(parts out/bad | wc -l)" -eq 2
+check "error output file exists" bash -c 'ls errs/errors-*.jsonl'
+check "error entry names file, line 2, offset, reason and raw text" "$PY" -c "
+import json, glob
+e = [json.loads(l) for l in open(glob.glob('errs/errors-*.jsonl')[0])]
+assert len(e) == 1, e
+e = e[0]
+assert e['source'].endswith('bad.json') and e['line'] == 2 and e['offset'] == 8, e
+assert e['raw'] == '{\"n\":2,,}' and 'byte' in e['reason'], e
+"
+
+# ---- thresholds fail the run, publish nothing, and say which threshold
+cat > strict.yaml <<'YAML'
+settings: {error_output: errs2, max_errors: 0}
+nodes:
+  src: {type: read_file, path: bad.json}
+  dst: {type: write_file, input: src, path: out/strict}
+YAML
+expect_exit 1 "max_errors 0 fails the run" "$SLUICE" run strict.yaml --quiet
+contains "$WORK/.err" "max_errors" "message names max_errors"
+check "failed run publishes no part file" bash -c '! ls out/strict/part-* 2>/dev/null'
+check "failed run leaves no staging directory" bash -c '! ls -d out/strict/_staging-* 2>/dev/null'
+check "failed run still writes its error output" bash -c 'ls errs2/errors-*.jsonl'
+cat > rate.yaml <<'YAML'
+settings: {error_output: errs3, max_error_rate: 0.1}
+nodes:
+  src: {type: read_file, path: bad.json}
+  dst: {type: write_file, input: src, path: out/rate}
+YAML
+expect_exit 1 "max_error_rate 10% fails with 1 of 3 bad" "$SLUICE" run rate.yaml --quiet
+contains "$WORK/.err" "max_error_rate" "message names max_error_rate"
+check "rate failure publishes nothing" bash -c '! ls out/rate/part-* 2>/dev/null'
+
+# ---- failed run keeps earlier output intact (overwrite mode)
+cat > ow.yaml <<'YAML'
+args: {max: "-1"}
+settings: {error_output: errs4, max_errors: "${max}"}
+nodes:
+  src: {type: read_file, path: bad.json}
+  dst: {type: write_file, input: src, path: out/ow, mode: overwrite}
+YAML
+"$SLUICE" run ow.yaml --quiet >/dev/null 2>&1
+before=$(ls out/ow | sort)
+expect_exit 1 "second run fails" "$SLUICE" run ow.yaml --quiet --arg max=0
+check "earlier output untouched by the failed run" test "$(ls out/ow | sort)" = "$before"
+"$SLUICE" run ow.yaml --quiet >/dev/null 2>&1
+check "overwrite replaces the earlier part files" test "$(ls out/ow | grep -c '^part-')" -eq 1
+
+# ---- CSV in (inference, overrides), JSON out; JSON in, CSV out
+printf 'id,name,score,ok,note\n1,"Smith, J",0.5,true,\n2,Lee,7,false,"say ""hi"""\n' > people.csv
+cat > csv.yaml <<'YAML'
+nodes:
+  src:
+    type: read_file
+    path: people.csv
+    types: {id: string}
+  dst: {type: write_file, input: src, path: out/csvjson}
+YAML
+expect_exit 0 "CSV to JSON runs" "$SLUICE" run csv.yaml --quiet
+printf '{"id":"1","name":"Smith, J","score":0.5,"ok":true,"note":null}\n{"id":"2","name":"Lee","score":7,"ok":false,"note":"say \\"hi\\""}\n' > want_csv.json
+parts out/csvjson > got_csv.json
+check "CSV types inferred and overridden" jsonl_equal got_csv.json want_csv.json
+cat > tocsv.yaml <<'YAML'
+nodes:
+  src: {type: read_file, path: out/csvjson}
+  dst: {type: write_file, input: src, path: out/csv, format: csv}
+YAML
+expect_exit 0 "JSON to CSV runs" "$SLUICE" run tocsv.yaml --quiet
+check "CSV written with header and RFC 4180 quoting" "$PY" -c "
+import csv, glob
+rows = list(csv.reader(open(glob.glob('out/csv/part-*.csv')[0], newline='')))
+assert rows == [['id','name','score','ok','note'],['1','Smith, J','0.5','true',''],['2','Lee','7','false','say \"hi\"']], rows
+"
+
+# ---- compression: gzip and zstd in and out
+gzip -c logs.json > logs.json.gz
+cat > gz.yaml <<'YAML'
+args: {codec: gzip, in: logs.json.gz, out: out/gz}
+nodes:
+  src: {type: read_file, path: "${in}"}
+  dst: {type: write_file, input: src, path: "${out}", compression: "${codec}"}
+YAML
+expect_exit 0 "gzip input, gzip output" "$SLUICE" run gz.yaml --quiet
+check "output is .json.gz" bash -c 'ls out/gz/part-*.json.gz'
+zcat out/gz/part-*.json.gz > got_gz.json
+check "gzip output reads back with zcat" jsonl_equal got_gz.json logs.json
+expect_exit 0 "zstd output" "$SLUICE" run gz.yaml --quiet --arg codec=zstd --arg out=out/zst
+check "output is .json.zst" bash -c 'ls out/zst/part-*.json.zst'
+expect_exit 0 "zstd input (sluice reads its own .zst)" "$SLUICE" run gz.yaml --quiet --arg codec=none --arg in=out/zst --arg out=out/unzst
+parts out/unzst > got_zst.json
+check "zstd round trip" jsonl_equal got_zst.json logs.json
+
+# ---- apply_mapping: casts, nesting, failures to the error output
+printf '{"id":"1","v":"10","m":{"h":"x"}}\n{"id":"2","v":"ten","m":{"h":"y"}}\n' > map.json
+cat > map.yaml <<'YAML'
+settings: {error_output: errs5}
+nodes:
+  src: {type: read_file, path: map.json}
+  map:
+    type: apply_mapping
+    input: src
+    mappings:
+      - [id, string, id, long]
+      - [v, string, value, long]
+      - [m.h, string, meta.host, string]
+  dst: {type: write_file, input: map, path: out/map}
+YAML
+expect_exit 0 "apply_mapping runs" "$SLUICE" run map.yaml --quiet
+printf '{"id":1,"value":10,"meta":{"host":"x"}}\n' > want_map.json
+parts out/map > got_map.json
+check "apply_mapping casts, renames and nests" jsonl_equal got_map.json want_map.json
+check "cast failure in the error output with the reason" "$PY" -c "
+import json, glob
+e = [json.loads(l) for l in open(glob.glob('errs5/errors-*.jsonl')[0])]
+assert len(e) == 1 and 'ten' in e[0]['reason'] and e[0]['node'] == 'map' and e[0]['line'] == 2, e
+"
+
+# ---- select / drop / rename / filter
+printf '{"a":1,"b":{"c":2,"d":3},"e":"x"}\n{"a":5,"b":{"c":6,"d":7},"e":"y"}\n' > f.json
+cat > fields.yaml <<'YAML'
+nodes:
+  src: {type: read_file, path: f.json}
+  sel: {type: select_fields, input: src, fields: [e, a, b.c]}
+  ren: {type: rename_field, input: sel, from: b.c, to: cc}
+  drop: {type: drop_fields, input: src, fields: [b.d, e]}
+  keep: {type: filter, input: src, condition: "a > 2 and upper(e) in ('Y', 'Z')"}
+  o1: {type: write_file, input: ren, path: out/sel}
+  o2: {type: write_file, input: drop, path: out/drop}
+  o3: {type: write_file, input: keep, path: out/keep}
+YAML
+expect_exit 0 "field transforms run (one source, three branches)" "$SLUICE" run fields.yaml --quiet
+printf '{"e":"x","a":1,"b":{"cc":2}}\n{"e":"y","a":5,"b":{"cc":6}}\n' > w1.json
+printf '{"a":1,"b":{"c":2}}\n{"a":5,"b":{"c":6}}\n' > w2.json
+printf '{"a":5,"b":{"c":6,"d":7},"e":"y"}\n' > w3.json
+parts out/sel > g1.json; parts out/drop > g2.json; parts out/keep > g3.json
+check "select_fields + nested rename_field" jsonl_equal g1.json w1.json
+check "drop_fields (nested)" jsonl_equal g2.json w2.json
+check "filter with and/in/upper" jsonl_equal g3.json w3.json
+
+# ---- byte-range splits of a large file keep every record once, in order
+"$PY" -c "
+import json
+with open('big.json','w') as f:
+    for i in range(60000):
+        f.write(json.dumps({'i': i, 's': 'x' * (i % 50), 'svc': 'Svc-%d' % (i % 7)}) + '\n')
+"
+cat > split.yaml <<'YAML'
+nodes:
+  src: {type: read_file, path: big.json, split_size: 64KB}
+  dst: {type: write_file, input: src, path: out/split}
+YAML
+expect_exit 0 "split run with 2 threads" "$SLUICE" run split.yaml --quiet --threads 2
+check "many part files (one per byte range)" test "$(ls out/split | grep -c '^part-')" -gt 20
+parts out/split > got_split.json
+check "every record exactly once, in input order" cmp -s got_split.json big.json
+
+# ---- the same for CSV ranges (header handed to every range)
+"$PY" -c "
+with open('big.csv','w') as f:
+    f.write('i,name\n')
+    for i in range(30000): f.write('%d,n%d\n' % (i, i))
+"
+cat > splitcsv.yaml <<'YAML'
+nodes:
+  src: {type: read_file, path: big.csv, split_size: 16KB}
+  dst: {type: write_file, input: src, path: out/splitcsv, format: csv}
+YAML
+expect_exit 0 "CSV split run" "$SLUICE" run splitcsv.yaml --quiet --threads 2
+check "CSV ranges: every row once, in order" bash -c 'diff <(cat out/splitcsv/part-* | grep -v "^i,name$") <(tail -n +2 big.csv)'
+
+# ---- schema
+printf '{"t":1,"m":{"x":"a"}}\n{"t":"2","m":{"x":"b","y":[1]}}\n' > s.json
+expect_exit 0 "sluice schema" "$SLUICE" schema s.json
+contains "$WORK/.out" "|-- t: choice" "schema shows a choice type"
+contains "$WORK/.out" "|    |-- y: array" "schema shows nested fields"
