@@ -239,6 +239,7 @@ struct reader {
     uint64_t limit;       /* range reader: stop after the first '\n' at or after this offset */
     bool limited;
     sl_decode_ctx ctx;
+    sl_error reject_err; /* why the error output refused a record (threshold) */
     chunk *free_chunks;
 };
 
@@ -273,11 +274,9 @@ static chunk *chunk_new(reader *r, size_t cap) {
 
 static int reject(void *ud, uint64_t line, int64_t offset, const char *reason, const char *raw, size_t raw_len) {
     reader *r = ud;
-    sl_error err;
-    sl_error_clear(&err);
     /* lines are counted from the start of a byte range; only the first range knows file lines */
     return sl_run_reject_raw(r->run, r->node, r->split->path, r->split->offset == 0 ? line : 0, offset, reason, raw,
-                             raw_len, &err);
+                             raw_len, &r->reject_err);
 }
 
 static int read_header_line(reader *r, sl_error *err) {
@@ -388,7 +387,8 @@ static int source_next(void *state, sl_batch *b, sl_error *err) {
             size_t before = b->count;
             int rc = r->format->decode(r->decoder, r->cur->data + r->pos, r->len - r->pos, r->eof, &consumed, &r->ctx, err);
             if (rc < 0) {
-                if (!err->file[0]) sl_error_at(err, r->split->path, 0, 0);
+                if (r->reject_err.code) *err = r->reject_err;
+                else if (!err->file[0]) sl_error_at(err, r->split->path, 0, 0);
                 return rc;
             }
             if ((consumed || b->count > before) && !pinned) {

@@ -199,7 +199,7 @@ check "filter with and/in/upper" jsonl_equal g3.json w3.json
 import json
 with open('big.json','w') as f:
     for i in range(60000):
-        f.write(json.dumps({'i': i, 's': 'x' * (i % 50), 'svc': 'Svc-%d' % (i % 7)}) + '\n')
+        f.write(json.dumps({'i': i, 's': 'x' * (i % 50), 'svc': 'Svc-%d' % (i % 7)}, separators=(',', ':')) + '\n')
 "
 cat > split.yaml <<'YAML'
 nodes:
