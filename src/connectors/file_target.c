@@ -143,13 +143,14 @@ static int flush(writer *w, sl_error *err) {
 
 static int target_write(void *state, sl_batch *b, sl_error *err) {
     writer *w = state;
+    sl_error e; /* only written on failure: cleared once, and after each use */
+    sl_error_clear(&e);
     for (size_t i = 0; i < b->count; i++) {
         size_t mark = w->buf.len;
-        sl_error e;
-        sl_error_clear(&e);
         if (w->d->format->encode(w->encoder, &w->buf, &b->records[i], &e) != 0) {
             w->buf.len = mark;
             int rc = sl_run_reject(w->run, w->node, b, i, e.message, err);
+            sl_error_clear(&e);
             if (rc) return rc;
             continue;
         }

@@ -545,7 +545,10 @@ static int cmp_numbers(const sl_value *x, const sl_value *y) {
     } else {
         dec a, b;
         bool ok_a = dec_parse(x->u.s, x->len, &a), ok_b = dec_parse(y->u.s, y->len, &b);
-        c = ok_a && ok_b ? dec_compare(&a, &b) : ok_a - ok_b ? (ok_a ? -1 : 1) : 0;
+        if (ok_a && ok_b)
+            c = dec_compare(&a, &b);
+        else /* malformed text sorts as NaN: above every number */
+            c = ok_a == ok_b ? 0 : ok_a ? -1 : 1;
     }
     if (c) return c;
     /* Numerically equal: order by type, then by decimal text, so that

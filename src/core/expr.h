@@ -76,8 +76,8 @@ const char *sl_expr_text(const sl_expr *e);
 
 /* The distinct record field paths e reads, in order of first appearance,
  * written in sl_value_path() form ("a.b.c", "tags[0]", "metadata.tags[0]").
- * A quoted segment is written as its bare name, so a name that contains '.'
- * or '[' makes the path ambiguous. Paths below a computed value
+ * A segment that contains '.' or '[' is written in backticks, as
+ * core/fieldpath.h does ("`a.b`.c"). Paths below a computed value
  * (split(s, ',')[0]) are not listed. Sets *paths to an array of NUL-terminated strings owned by e
  * (valid until sl_expr_free; paths may be NULL when only the count is
  * wanted) and returns its length (0 for an expression that reads no field). */

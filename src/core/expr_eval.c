@@ -561,17 +561,24 @@ static int pattern_next(const char *p, size_t pn, size_t *i, uint32_t escape, ui
     return PAT_CHAR;
 }
 
+/* Does the pattern end in an unpaired escape character? */
+static bool pattern_dangles(const char *p, size_t pn, uint32_t escape) {
+    uint32_t cp;
+    for (size_t i = 0; i < pn;)
+        if (pattern_next(p, pn, &i, escape, &cp) == PAT_BAD_ESCAPE) return true;
+    return false;
+}
+
 /* Iterative wildcard match with one backtrack point (the last '%'): linear
- * memory, O(len(s) × len(p)) time at worst. Returns 1 match, 0 no match,
- * -1 for a pattern ending in the escape character. */
-static int like_match(const char *s, size_t sn, const char *p, size_t pn, uint32_t escape, bool fold) {
+ * memory, O(len(s) × len(p)) time at worst. The pattern was checked by
+ * pattern_dangles first. */
+static bool like_match(const char *s, size_t sn, const char *p, size_t pn, uint32_t escape, bool fold) {
     size_t si = 0, pi = 0, star_p = SIZE_MAX, star_s = 0;
     uint32_t pc, sc;
     while (si < sn) {
         if (pi < pn) {
             size_t next_p = pi;
             int kind = pattern_next(p, pn, &next_p, escape, &pc);
-            if (kind == PAT_BAD_ESCAPE) return -1;
             if (kind == PAT_ANY_RUN) {
                 star_p = pi = next_p;
                 star_s = si;
@@ -584,17 +591,15 @@ static int like_match(const char *s, size_t sn, const char *p, size_t pn, uint32
                 continue;
             }
         }
-        if (star_p == SIZE_MAX) return 0;
+        if (star_p == SIZE_MAX) return false;
         star_s += sl_expr_utf8_next(s + star_s, sn - star_s, &sc);
         si = star_s;
         pi = star_p;
     }
     while (pi < pn) {
-        int kind = pattern_next(p, pn, &pi, escape, &pc);
-        if (kind == PAT_BAD_ESCAPE) return -1;
-        if (kind != PAT_ANY_RUN) return 0;
+        if (pattern_next(p, pn, &pi, escape, &pc) != PAT_ANY_RUN) return false;
     }
-    return 1;
+    return true;
 }
 
 static int eval_like(const expr_node *n, expr_eval_ctx *ctx, sl_value *out) {
@@ -608,8 +613,8 @@ static int eval_like(const expr_node *n, expr_eval_ctx *ctx, sl_value *out) {
     }
     s = sl_expr_text_of(ctx->arena, &s);
     p = sl_expr_text_of(ctx->arena, &p);
-    int m = like_match(s.u.s, s.len, p.u.s, p.len, n->escape, n->flag);
-    if (m < 0) return fail(ctx, n, "LIKE pattern ends with the escape character");
+    if (pattern_dangles(p.u.s, p.len, n->escape)) return fail(ctx, n, "LIKE pattern ends with the escape character");
+    bool m = like_match(s.u.s, s.len, p.u.s, p.len, n->escape, n->flag);
     *out = sl_bool(n->negate ? !m : m);
     return 0;
 }

@@ -386,9 +386,18 @@ static void add_path(parser *p, const expr_node *n) {
         char part[32];
         const char *add;
         size_t add_len;
-        if (seg->name) {
+        bool quote = seg->name && (memchr(seg->name, '.', seg->name_len) || memchr(seg->name, '[', seg->name_len));
+        if (seg->name && !quote) {
             add = seg->name;
             add_len = seg->name_len;
+        } else if (quote) {
+            /* backticks, as fieldpath.h writes a segment containing dots */
+            char *q = sl_arena_alloc(&p->scratch, seg->name_len + 2);
+            q[0] = '`';
+            memcpy(q + 1, seg->name, seg->name_len);
+            q[seg->name_len + 1] = '`';
+            add = q;
+            add_len = seg->name_len + 2;
         } else {
             add_len = (size_t)snprintf(part, sizeof part, "[%lld]", (long long)seg->index);
             add = part;
@@ -957,7 +966,7 @@ int sl_expr_compile(const char *text, sl_expr **out, sl_error *err) {
     sl_arena_init(&p.scratch);
     p.tok = lex_at(&p, 0);
     if (p.failed) p.tok.kind = T_EOF;
-    if (p.tok.kind == T_EOF && !p.failed) fail_at(&p, 0, "expected an expression but found end of expression");
+    if (p.tok.kind == T_EOF && !p.failed) fail_at(&p, p.tok.pos, "expected an expression but found end of expression");
     expr_node *root = p.failed ? NULL : parse_expr(&p);
     if (root && p.tok.kind != T_EOF) fail_expected(&p, "an operator or end of expression");
     sl_arena_free(&p.scratch);

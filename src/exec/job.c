@@ -648,7 +648,8 @@ static const char *expected(loader *ld, const sl_option *opt) {
 /* v is part of the value top (where limit errors are reported). */
 static int to_tree(loader *ld, const sl_option *opt, const ynode *v, const ynode *top, int depth, sl_value *out) {
     if (++ld->tree_values > MAX_TREE_VALUES)
-        return FAIL(ld, top, "option '%s' holds more than %d values (a YAML alias used many times?)", opt->name,
+        return FAIL(ld, top, "option '%s': list and structure options hold more than %d values in all (a YAML alias used many "
+                    "times?)", opt->name,
                     MAX_TREE_VALUES);
     if (depth > MAX_DEPTH) return FAIL(ld, top, "option '%s' nests more than %d levels deep", opt->name, MAX_DEPTH);
     if (v->kind == Y_SCALAR) {
@@ -694,7 +695,8 @@ static int to_list(loader *ld, const sl_option *opt, const ynode *v, sl_optval *
         return SL_OK;
     }
     if ((ld->tree_values += v->n) > MAX_TREE_VALUES)
-        return FAIL(ld, v, "option '%s' holds more than %d values (a YAML alias used many times?)", opt->name,
+        return FAIL(ld, v, "option '%s': list and structure options hold more than %d values in all (a YAML alias used many "
+                    "times?)", opt->name,
                     MAX_TREE_VALUES);
     sl_value *items = sl_arena_calloc(ld->arena, (v->n ? v->n : 1) * sizeof *items);
     for (size_t i = 0; i < v->n; i++) {

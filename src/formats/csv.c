@@ -264,10 +264,20 @@ typedef struct sl_csv_span {
     uint8_t kind;
 } sl_csv_span;
 
+/* The scanner classifies the input 64 bytes at a time: one bit per byte in
+ * two masks, one for the bytes that end unquoted text (delimiter, CR, LF) and
+ * one for the bytes that matter inside quotes (quote, escape, LF). Fields are
+ * short (a few bytes in typical data), so finding the next stop is usually a
+ * shift and a count-trailing-zeros on the cached window. */
 typedef struct scanner {
     sl_csv_decoder *d;
-    byteset plain;  /* ends unquoted text: delimiter, CR, LF */
-    byteset quoted; /* stops inside quotes: quote, escape, LF */
+    const char *win;     /* start of the classified window */
+    size_t win_len;      /* bytes classified (64, fewer at the end of input) */
+    uint64_t win_plain;  /* bit i: win[i] is a delimiter, CR or LF */
+    uint64_t win_quoted; /* bit i: win[i] is the quote, the escape or LF */
+#ifdef __SSE2__
+    __m128i v_delim, v_quote, v_escape, v_cr, v_lf;
+#endif
     const char *end;
     char delim, quote, escape;
     bool trim, multiline, at_eof;
@@ -300,8 +310,63 @@ static void scanner_init(scanner *s, sl_csv_decoder *d, const char *end, bool at
     s->multiline = o->multiline;
     s->at_eof = at_eof;
     s->store = d->have_columns ? d->ncols : SL_CSV_MAX_COLUMNS;
-    byteset_init(&s->plain, o->delimiter, '\n', '\r', '\r');
-    byteset_init(&s->quoted, o->quote, o->escape, '\n', '\n');
+    s->win = end;
+    s->win_len = 0;
+    s->win_plain = s->win_quoted = 0;
+#ifdef __SSE2__
+    s->v_delim = _mm_set1_epi8(o->delimiter);
+    s->v_quote = _mm_set1_epi8(o->quote);
+    s->v_escape = _mm_set1_epi8(o->escape);
+    s->v_cr = _mm_set1_epi8('\r');
+    s->v_lf = _mm_set1_epi8('\n');
+#endif
+}
+
+/* Classifies the window starting at p. */
+static void classify_window(scanner *s, const char *p) {
+    size_t n = (size_t)(s->end - p);
+    uint64_t plain = 0, quoted = 0;
+    s->win = p;
+#ifdef __SSE2__
+    if (n >= 64) {
+        for (int k = 0; k < 4; k++) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+            __m128i lf = _mm_cmpeq_epi8(x, s->v_lf);
+            __m128i pl = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, s->v_delim), _mm_cmpeq_epi8(x, s->v_cr)), lf);
+            __m128i qt = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, s->v_quote), _mm_cmpeq_epi8(x, s->v_escape)), lf);
+            plain |= (uint64_t)(unsigned)_mm_movemask_epi8(pl) << (16 * k);
+            quoted |= (uint64_t)(unsigned)_mm_movemask_epi8(qt) << (16 * k);
+        }
+        s->win_len = 64;
+        s->win_plain = plain;
+        s->win_quoted = quoted;
+        return;
+    }
+#endif
+    if (n > 64) n = 64;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        plain |= (uint64_t)(c == s->delim || c == '\r' || c == '\n') << i;
+        quoted |= (uint64_t)(c == s->quote || c == s->escape || c == '\n') << i;
+    }
+    s->win_len = n;
+    s->win_plain = plain;
+    s->win_quoted = quoted;
+}
+
+/* First byte at or after p that ends unquoted text (quoted: that matters
+ * inside quotes), or s->end. p never moves backwards within a scanner. */
+static inline const char *next_stop(scanner *s, const char *p, bool in_quotes) {
+    for (;;) {
+        size_t off = (size_t)(p - s->win);
+        if (off < s->win_len) {
+            uint64_t m = (in_quotes ? s->win_quoted : s->win_plain) >> off;
+            if (m) return p + __builtin_ctzll(m);
+            p = s->win + s->win_len;
+        }
+        if (p >= s->end) return s->end;
+        classify_window(s, p);
+    }
 }
 
 static inline bool is_blank(const scanner *s, char c) { return (c == ' ' || c == '\t') && c != s->delim; }
@@ -331,9 +396,9 @@ static void add_span(scanner *s, row_scan *r, const char *p, size_t len, uint8_t
  * T_END (end of input at EOF, a final lone CR dropped) or T_MORE. Sets *stop
  * to the end of the text and *next past the terminator. A CR not followed by
  * LF is data. */
-static int plain_end(const scanner *s, const char *p, const char **stop, const char **next) {
+static int plain_end(scanner *s, const char *p, const char **stop, const char **next) {
     for (;;) {
-        const char *q = find_any(&s->plain, p, s->end);
+        const char *q = next_stop(s, p, false);
         if (q == s->end) {
             if (!s->at_eof) return T_MORE;
             *stop = *next = q;
@@ -375,9 +440,9 @@ static int after_quote(const scanner *s, const char *p, const char **stop, const
 /* Scans quoted text from p (just past the opening quote). Q_CLOSED: *close is
  * the closing quote. Q_BROKEN (multiline off): *close is the LF that ends the
  * row inside the quotes. Q_MORE: the quote is still open at the end of input. */
-static int quoted_end(const scanner *s, const char *p, const char **close, uint8_t *kind, uint64_t *newlines) {
+static int quoted_end(scanner *s, const char *p, const char **close, uint8_t *kind, uint64_t *newlines) {
     for (;;) {
-        const char *q = find_any(&s->quoted, p, s->end);
+        const char *q = next_stop(s, p, true);
         if (q == s->end) return Q_MORE;
         if (*q == '\n') {
             *close = q;

@@ -61,10 +61,10 @@ static int ddb_decode(void *dec, const char *buf, size_t len, bool at_eof, size_
     int rc = sl_json_decode(dec, buf, len, at_eof, consumed, ctx, err);
     if (rc < 0) return rc;
     size_t out = first;
+    sl_error e; /* only written on failure: cleared once, and after each use */
+    sl_error_clear(&e);
     for (size_t i = first; i < b->count; i++) {
         sl_value rec;
-        sl_error e;
-        sl_error_clear(&e);
         if (sl_ddb_item_to_record(&b->arena, &b->records[i], &rec, &e) == 0) {
             b->records[out] = rec;
             b->locs[out] = b->locs[i];
@@ -76,6 +76,7 @@ static int ddb_decode(void *dec, const char *buf, size_t len, bool at_eof, size_
         sl_json_write(&raw, &b->records[i]);
         int r = ctx->reject(ctx->ud, b->locs[i].line, b->locs[i].offset, e.message, raw.data ? raw.data : "", raw.len);
         sl_buf_free(&raw);
+        sl_error_clear(&e);
         if (r < 0) {
             b->count = out;
             return r;

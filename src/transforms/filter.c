@@ -55,13 +55,14 @@ static int filter_process(void *state, sl_batch *b, sl_error *err) {
     sl_tstate *s = state;
     const sl_expr *e = s->node->data;
     unsigned char *keep = sl_arena_alloc(&b->arena, b->count ? b->count : 1);
+    sl_error e_err; /* only written on failure: cleared once, and after each use */
+    sl_error_clear(&e_err);
     for (size_t i = 0; i < b->count; i++) {
         int truth = 0;
-        sl_error e_err;
-        sl_error_clear(&e_err);
         if (sl_expr_eval_bool(e, &b->records[i], &b->arena, &truth, &e_err) != 0) {
             int rc = sl_run_reject(s->run, s->node, b, i, e_err.message, err);
             if (rc) return rc;
+            sl_error_clear(&e_err);
             truth = 0;
         }
         keep[i] = truth == 1;
@@ -103,6 +104,7 @@ typedef struct derive_col {
 typedef struct derive_data {
     derive_col *cols;
     size_t n;
+    bool flat; /* every target is a top-level field */
 } derive_data;
 
 static void derive_release(sl_node *node) {
@@ -126,6 +128,7 @@ static int derive_check(sl_node *node, sl_error *err) {
     }
     derive_data *d = sl_xcalloc(1, sizeof *d);
     d->cols = sl_xcalloc(o->tree.len, sizeof *d->cols);
+    d->flat = true;
     node->data = d;
     for (uint32_t i = 0; i < o->tree.len; i++) {
         const sl_field *f = &o->tree.u.fields[i];
@@ -144,9 +147,34 @@ static int derive_check(sl_node *node, sl_error *err) {
             derive_release(node);
             return rc;
         }
+        d->flat &= d->cols[i].target.n == 1;
         d->n++;
     }
     return SL_OK;
+}
+
+/* Replace or append top-level field `seg` in the (already copied) field
+ * array; `hint` remembers where the field was in the previous record, since
+ * records of one source usually share their shape. */
+static void set_flat(sl_field *fields, uint32_t *n, const sl_fieldseg *seg, size_t *hint, sl_value v) {
+    size_t h = *hint;
+    if (h < *n && fields[h].name_len == seg->len && memcmp(fields[h].name, seg->name, seg->len) == 0) {
+        fields[h].value = v;
+        return;
+    }
+    for (uint32_t i = 0; i < *n; i++) {
+        if (fields[i].name_len == seg->len && memcmp(fields[i].name, seg->name, seg->len) == 0) {
+            fields[i].value = v;
+            *hint = i;
+            return;
+        }
+    }
+    fields[*n].name = seg->name;
+    fields[*n].name_len = (uint32_t)seg->len;
+    fields[*n].name_flags = sl_json_plain(seg->name, seg->len) ? SL_VF_JSON_PLAIN : 0;
+    fields[*n].value = v;
+    *hint = *n;
+    (*n)++;
 }
 
 static int derive_process(void *state, sl_batch *b, sl_error *err) {
@@ -154,28 +182,41 @@ static int derive_process(void *state, sl_batch *b, sl_error *err) {
     const derive_data *d = s->node->data;
     sl_value *out = sl_batch_new_records(b);
     unsigned char *keep = NULL;
+    size_t hints[16] = {0};
+    sl_value *vals = sl_arena_alloc(&b->arena, d->n * sizeof *vals);
+    sl_error e_err; /* only written on failure: cleared once, and after each use */
+    sl_error_clear(&e_err);
     for (size_t i = 0; i < b->count; i++) {
         const sl_value *rec = &b->records[i];
-        sl_value r = *rec;
-        for (size_t k = 0; k < d->n; k++) {
-            sl_value v;
-            sl_error e_err;
-            sl_error_clear(&e_err);
-            if (sl_expr_eval(d->cols[k].expr, rec, &b->arena, &v, &e_err) != 0) {
-                if (!keep) {
-                    keep = sl_arena_alloc(&b->arena, b->count);
-                    memset(keep, 1, b->count);
-                }
-                keep[i] = 0;
-                char reason[1024];
-                snprintf(reason, sizeof reason, "column '%.200s': %s", d->cols[k].target.text, e_err.message);
-                int rc = sl_run_reject(s->run, s->node, b, i, reason, err);
-                if (rc) return rc;
-                break;
+        size_t k;
+        for (k = 0; k < d->n; k++)
+            if (sl_expr_eval(d->cols[k].expr, rec, &b->arena, &vals[k], &e_err) != 0) break;
+        if (k < d->n) {
+            if (!keep) {
+                keep = sl_arena_alloc(&b->arena, b->count);
+                memset(keep, 1, b->count);
             }
-            r = sl_fieldpath_set(&b->arena, &r, &d->cols[k].target, v);
+            keep[i] = 0;
+            char reason[1024];
+            snprintf(reason, sizeof reason, "column '%.200s': %s", d->cols[k].target.text, e_err.message);
+            sl_error_clear(&e_err);
+            int rc = sl_run_reject(s->run, s->node, b, i, reason, err);
+            if (rc) return rc;
+            out[i] = *rec;
+            continue;
         }
-        out[i] = r;
+        if (d->flat && rec->type == SL_T_STRUCT) {
+            uint32_t n = rec->len;
+            sl_field *fields = sl_arena_alloc(&b->arena, (n + d->n) * sizeof *fields);
+            memcpy(fields, rec->u.fields, n * sizeof *fields);
+            for (k = 0; k < d->n; k++)
+                set_flat(fields, &n, &d->cols[k].target.segs[0], k < 16 ? &hints[k] : &(size_t){0}, vals[k]);
+            out[i] = sl_struct(fields, n);
+        } else {
+            sl_value r = *rec;
+            for (k = 0; k < d->n; k++) r = sl_fieldpath_set(&b->arena, &r, &d->cols[k].target, vals[k]);
+            out[i] = r;
+        }
     }
     b->records = out;
     if (keep) sl_batch_keep(b, keep);

@@ -150,9 +150,9 @@ static int mapping_process(void *state, sl_batch *b, sl_error *err) {
     const mapping_data *d = s->node->data;
     sl_value *out = sl_batch_new_records(b);
     unsigned char *keep = NULL;
+    sl_error e; /* only written on failure: cleared once, and after each use */
+    sl_error_clear(&e);
     for (size_t i = 0; i < b->count; i++) {
-        sl_error e;
-        sl_error_clear(&e);
         if (map_record(d, &b->arena, &b->records[i], &out[i], &e) == 0) continue;
         if (!keep) {
             keep = sl_arena_alloc(&b->arena, b->count);
@@ -160,6 +160,7 @@ static int mapping_process(void *state, sl_batch *b, sl_error *err) {
         }
         keep[i] = 0;
         int rc = sl_run_reject(s->run, s->node, b, i, e.message, err);
+        sl_error_clear(&e);
         if (rc) return rc;
     }
     b->records = out;

@@ -653,7 +653,7 @@ static void test_yaml_aliases(void **state) {
               "      d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
               "      e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
               "      f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
-              9, 7, "t", "option 'mapping' holds more than 100000 values");
+              9, 7, "t", "option 'mapping': list and structure options hold more than 100000 values");
 }
 
 /* ---- graph ---- */

@@ -474,22 +474,22 @@ static void test_hand_built_and_glue_types(void **state) {
     sl_schema_free(s);
 
     /* decimal precision and scale from the values seen */
-    sl_schema *d = observe_all("{\"p\":12345678901234567890.5}", "{\"p\":-0.001234}", NULL);
-    sl_value big = sl_decimal("1.5e3", 5);
-    sl_schema *e = sl_schema_of(&big);
-    assert_glue(sl_schema_field(d, "p"), "decimal(26,6)");
-    assert_glue(e, "decimal(4,0)");
-    sl_schema *m = sl_schema_merge(sl_schema_field(d, "p"), e);
+    static const char *const texts[] = {"12345678901234567890.5", "-0.001234", "1.5e3", "1e-60", "1e60", "0"};
+    sl_schema *d[6];
+    for (int i = 0; i < 6; i++) {
+        sl_value v = sl_decimal(texts[i], strlen(texts[i]));
+        d[i] = sl_schema_of(&v);
+    }
+    assert_glue(d[0], "decimal(21,1)");
+    assert_glue(d[1], "decimal(6,6)");
+    assert_glue(d[2], "decimal(4,0)");
+    assert_glue(d[3], "decimal(38,38)");
+    assert_glue(d[4], "decimal(38,0)");
+    assert_glue(d[5], "decimal(1,0)");
+    sl_schema *m = sl_schema_merge(d[0], d[1]);
     assert_glue(m, "decimal(26,6)");
     sl_schema_free(m);
-    sl_schema_free(d);
-    sl_schema_free(e);
-    d = observe_all("{\"p\":1e-60}", NULL);
-    assert_glue(sl_schema_field(d, "p"), "decimal(38,38)");
-    sl_schema_free(d);
-    d = observe_all("{\"p\":1e60}", NULL);
-    assert_glue(sl_schema_field(d, "p"), "decimal(38,0)");
-    sl_schema_free(d);
+    for (int i = 0; i < 6; i++) sl_schema_free(d[i]);
 
     /* names that need escaping in JSON */
     sl_schema *q = sl_schema_new(SL_T_STRUCT);
