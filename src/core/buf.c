@@ -32,6 +32,7 @@ int sl_buf_reserve(sl_buf *b, size_t extra) {
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need) cap *= 2;
     b->data = sl_xrealloc(b->data, cap);
+    b->data[b->len] = 0;
     b->cap = cap;
     return SL_OK;
 }
