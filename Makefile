@@ -71,10 +71,22 @@ build/asan/tests/%: tests/unit/%.c build/asan/libsluice.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(DEFS) $(INC) -Itests $< build/asan/libsluice.a $(LIBS) -lcmocka -o $@
 
-# libFuzzer targets: clang, instrumented library sources compiled in.
-build/fuzz/%: tests/fuzz/%.c $(SRC_LIB)
+# libFuzzer targets: clang; the library is compiled once with coverage
+# instrumentation (fuzzer-no-link) and linked into every target.
+FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ := $(SRC_LIB:src/%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) $(INC) $< $(SRC_LIB) $(LIBS) -o $@
+	$(CLANG) $(CSTD) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEFS) $(INC) -MMD -MP -c $< -o $@
+
+build/fuzz/libsluice.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CSTD) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEFS) $(INC) $< build/fuzz/libsluice.a $(LIBS) -o $@
 
 asan: build/asan/sluice $(UNIT_ASAN)
 
@@ -104,4 +116,4 @@ format:
 clean:
 	rm -rf build
 
--include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -49,7 +49,8 @@ static void tb_reserve(text_builder *tb, size_t extra) {
     size_t need = tb->len + extra + 1;
     if (need <= tb->cap) return;
     size_t cap = tb->cap * 2;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     tb->data = sl_arena_realloc(tb->arena, tb->data, tb->cap, cap);
     tb->cap = cap;
 }
@@ -79,7 +80,7 @@ static sl_value tb_finish(text_builder *tb) {
 int64_t sl_days_from_civil(int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t year_of_era = y - era * 400;                             /* [0, 399] */
+    int64_t year_of_era = y - era * 400;                                /* [0, 399] */
     int64_t month_from_march = m > 2 ? (int64_t)m - 3 : (int64_t)m + 9; /* [0, 11] */
     int64_t day_of_year = (153 * month_from_march + 2) / 5 + (int64_t)d - 1;
     int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
@@ -152,7 +153,8 @@ static bool take_date(cursor *c, int64_t *days) {
     if (c->p < c->end && (*c->p == '+' || *c->p == '-')) {
         negative = *c->p++ == '-';
         int n = 0;
-        while (n < 6 && c->p + n < c->end && is_digit(c->p[n])) n++;
+        while (n < 6 && c->p + n < c->end && is_digit(c->p[n]))
+            n++;
         if (n < 4 || !take_digits(c, n, &year)) return false;
     } else if (!take_digits(c, 4, &year)) {
         return false;
@@ -181,7 +183,8 @@ static bool take_fraction(cursor *c, int64_t *micros) {
         c->p++;
     }
     if (n == 0) return false;
-    for (int i = n; i < 6; i++) v *= 10;
+    for (int i = n; i < 6; i++)
+        v *= 10;
     *micros = v;
     return true;
 }
@@ -311,12 +314,14 @@ static bool dec_parse(const char *s, size_t len, dec *out) {
 
 /* Next significant digit, '0' once the mantissa is exhausted. */
 static char dec_next(const char **p, const char *end) {
-    while (*p < end && **p == '.') (*p)++;
+    while (*p < end && **p == '.')
+        (*p)++;
     return *p < end ? *(*p)++ : '0';
 }
 
 static bool dec_exhausted(const char *p, const char *end) {
-    while (p < end && *p == '.') p++;
+    while (p < end && *p == '.')
+        p++;
     return p >= end;
 }
 
@@ -389,7 +394,8 @@ const sl_value *sl_value_path(const sl_value *v, const char *path, size_t path_l
         if (*p == '[') {
             uint64_t index = 0;
             const char *digits = ++p;
-            while (p < end && is_digit(*p) && p - digits < 10) index = index * 10 + (uint64_t)(*p++ - '0');
+            while (p < end && is_digit(*p) && p - digits < 10)
+                index = index * 10 + (uint64_t)(*p++ - '0');
             if (p == digits || p == end || *p != ']') return NULL;
             p++;
             if (cur->type != SL_T_LIST || index >= cur->len) return NULL;
@@ -399,11 +405,13 @@ const sl_value *sl_value_path(const sl_value *v, const char *path, size_t path_l
             size_t name_len;
             if (*p == '`') {
                 name = ++p;
-                while (p < end && *p != '`') p++;
+                while (p < end && *p != '`')
+                    p++;
                 if (p == end) return NULL;
                 name_len = (size_t)(p++ - name);
             } else {
-                while (p < end && *p != '.' && *p != '[') p++;
+                while (p < end && *p != '.' && *p != '[')
+                    p++;
                 name_len = (size_t)(p - name);
                 if (name_len == 0) return NULL;
             }
@@ -657,15 +665,16 @@ sl_value sl_value_to_text(sl_arena *a, const sl_value *v) {
     return tb_finish(&tb);
 }
 
-
 /* ------------------------------------------------------------------ */
 /* Casts. */
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 static void trim(const char **s, size_t *len) {
-    while (*len && is_space(**s)) (*s)++, (*len)--;
-    while (*len && is_space((*s)[*len - 1])) (*len)--;
+    while (*len && is_space(**s))
+        (*s)++, (*len)--;
+    while (*len && is_space((*s)[*len - 1]))
+        (*len)--;
 }
 
 static bool utf8_valid(const unsigned char *s, size_t len) {
@@ -706,9 +715,11 @@ static void describe(const sl_value *v, char *out, size_t size) {
     case SL_T_STRING:
     case SL_T_DECIMAL: {
         size_t n = v->len <= 40 ? v->len : 40;
-        while (n < v->len && n > 0 && ((unsigned char)v->u.s[n] & 0xC0) == 0x80) n--;
+        while (n < v->len && n > 0 && ((unsigned char)v->u.s[n] & 0xC0) == 0x80)
+            n--;
         char shown[48];
-        for (size_t i = 0; i < n; i++) shown[i] = (unsigned char)v->u.s[i] < 0x20 ? '?' : v->u.s[i];
+        for (size_t i = 0; i < n; i++)
+            shown[i] = (unsigned char)v->u.s[i] < 0x20 ? '?' : v->u.s[i];
         shown[n] = 0;
         const char *more = n < v->len ? "..." : "";
         if (v->type == SL_T_STRING)
@@ -741,6 +752,18 @@ static const char *const dec_reason[] = {NULL, "not a whole number", "out of ran
 static int parse_long_text(const char *s, size_t len, int64_t *out, const char **why) {
     trim(&s, &len);
     *why = NULL;
+    /* fast path: up to 18 digits cannot overflow */
+    size_t sign = len && (*s == '-' || *s == '+');
+    if (len > sign && len - sign <= 18) {
+        int64_t v = 0;
+        size_t i = sign;
+        while (i < len && is_digit(s[i]))
+            v = v * 10 + (s[i++] - '0');
+        if (i == len) {
+            *out = *s == '-' ? -v : v;
+            return SL_OK;
+        }
+    }
     dec d;
     if (!dec_parse(s, len, &d)) return SL_ETYPE;
     int rc = dec_to_int64(&d, out);
@@ -887,9 +910,7 @@ static int cast_to_decimal(sl_arena *a, const sl_value *v, sl_value *out, sl_err
     char text[33];
     int n;
     switch ((sl_type)v->type) {
-    case SL_T_BOOL:
-        *out = sl_decimal(v->u.b ? "1" : "0", 1);
-        return SL_OK;
+    case SL_T_BOOL: *out = sl_decimal(v->u.b ? "1" : "0", 1); return SL_OK;
     case SL_T_INT: n = sl_format_int(v->u.i, text); break;
     case SL_T_DOUBLE:
         if (!isfinite(v->u.d)) return cast_fail(err, v, SL_T_DECIMAL, "not a finite number");

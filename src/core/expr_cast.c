@@ -1,8 +1,11 @@
 /*
- * expr_cast.c — value conversions for the expression language: casts, the
- * text form of any value, strict number/boolean/date parsing, exact decimal
- * arithmetic on decimal text (compare, truncate, round) and the UTF-8 and
- * case-mapping helpers the string functions share.
+ * expr_cast.c — value conversions for the expression language. Casts and
+ * text forms are those of core/convert.c (sl_value_cast, sl_value_to_text),
+ * so an expression converts exactly like apply_mapping does; this file adds
+ * what the operators need on top: the implicit reading of strings as
+ * numbers, booleans and times, exact arithmetic on decimal text (compare,
+ * truncate, round) and the UTF-8 and case-mapping helpers of the string
+ * functions.
  *
  * Everything here works on values whose memory belongs to someone else;
  * results that need memory go in the caller's arena.
@@ -18,7 +21,6 @@
 #include "core/expr_int.h"
 #include "core/numfmt.h"
 
-#define MICROS_PER_DAY INT64_C(86400000000)
 /* Exponents beyond this are clamped: such numbers are out of any range
  * this code converts to, and clamping keeps the arithmetic in int64. */
 #define DEC_EXP_LIMIT INT64_C(1000000000000000)
@@ -424,250 +426,38 @@ const char *sl_expr_dec_round(sl_arena *arena, const expr_dec *d, int64_t digits
 
 /* ---- dates and timestamps ---- */
 
+#define MICROS_PER_DAY INT64_C(86400000000)
+
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-/* Howard Hinnant's days_from_civil / civil_from_days. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
-    z += 719468;
-    int64_t era = floor_div(z, 146097);
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static unsigned days_in_month(int64_t y, unsigned m) {
-    static const unsigned dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
-/* Reads exactly n digits at s[*i]. */
-static bool read_digits(const char *s, size_t len, size_t *i, int n, unsigned *out) {
-    unsigned v = 0;
-    for (int k = 0; k < n; k++, (*i)++) {
-        if (*i >= len || !isdigit((unsigned char)s[*i])) return false;
-        v = v * 10 + (unsigned)(s[*i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-static bool parse_ymd(const char *s, size_t len, size_t *i, int64_t *days) {
-    unsigned y, m, d;
-    if (!read_digits(s, len, i, 4, &y) || *i >= len || s[(*i)++] != '-') return false;
-    if (!read_digits(s, len, i, 2, &m) || *i >= len || s[(*i)++] != '-') return false;
-    if (!read_digits(s, len, i, 2, &d)) return false;
-    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
-    *days = days_from_civil(y, m, d);
-    return true;
-}
-
 int sl_expr_parse_timestamp(const char *s, size_t len, int64_t *micros) {
-    size_t i = 0;
     int64_t days;
     trim_span(&s, &len);
-    if (!parse_ymd(s, len, &i, &days)) return -1;
-    int64_t us = days * MICROS_PER_DAY;
-    if (i == len) {
-        *micros = us;
-        return 0;
-    }
-    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return -1;
-    i++;
-    unsigned hh, mm, ss = 0;
-    if (!read_digits(s, len, &i, 2, &hh) || i >= len || s[i++] != ':' || !read_digits(s, len, &i, 2, &mm))
-        return -1;
-    if (i < len && s[i] == ':') {
-        i++;
-        if (!read_digits(s, len, &i, 2, &ss)) return -1;
-        if (i < len && (s[i] == '.' || s[i] == ',')) {
-            i++;
-            int64_t frac = 0;
-            int n = 0;
-            for (; i < len && isdigit((unsigned char)s[i]); i++, n++)
-                if (n < 6) frac = frac * 10 + (s[i] - '0');
-            if (n == 0) return -1;
-            for (int k = n; k < 6; k++) frac *= 10;
-            us += frac;
-        }
-    }
-    if (hh > 23 || mm > 59 || ss > 59) return -1;
-    us += ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-        int sign = s[i++] == '-' ? -1 : 1;
-        unsigned oh, om = 0;
-        if (!read_digits(s, len, &i, 2, &oh)) return -1;
-        if (i < len && s[i] == ':') i++;
-        if (i < len && !read_digits(s, len, &i, 2, &om)) return -1;
-        if (oh > 23 || om > 59) return -1;
-        us -= sign * ((int64_t)oh * 3600 + om * 60) * 1000000;
-    }
-    if (i != len) return -1;
-    *micros = us;
+    if (sl_parse_timestamp(s, len, micros) == SL_OK) return 0;
+    if (sl_parse_date(s, len, &days) != SL_OK || __builtin_mul_overflow(days, MICROS_PER_DAY, micros)) return -1;
     return 0;
 }
 
 int sl_expr_parse_date(const char *s, size_t len, int64_t *days) {
-    size_t i = 0;
-    trim_span(&s, &len);
-    if (parse_ymd(s, len, &i, days) && i == len) return 0;
     int64_t us;
-    if (sl_expr_parse_timestamp(s, len, &us) != 0) return -1;
+    trim_span(&s, &len);
+    if (sl_parse_date(s, len, days) == SL_OK) return 0;
+    if (sl_parse_timestamp(s, len, &us) != SL_OK) return -1;
     *days = floor_div(us, MICROS_PER_DAY);
     return 0;
 }
 
-static int format_ymd(int64_t days, char *out) {
-    int64_t y;
-    /* beyond any real date; clamped so the calendar arithmetic cannot overflow */
-    if (days > INT64_C(1000000000000)) days = INT64_C(1000000000000);
-    if (days < -INT64_C(1000000000000)) days = -INT64_C(1000000000000);
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    if (y >= 0 && y <= 9999) return sprintf(out, "%04d-%02u-%02u", (int)y, m, d);
-    return sprintf(out, "%+" PRId64 "-%02u-%02u", y, m, d);
-}
-
-/* out needs 48 bytes. */
-static int format_date(int64_t days, char *out) { return format_ymd(days, out); }
-
-static int format_timestamp(int64_t us, char *out) {
-    int64_t days = floor_div(us, MICROS_PER_DAY);
-    int64_t rest = us - days * MICROS_PER_DAY; /* 0 .. MICROS_PER_DAY-1 */
-    int n = format_ymd(days, out);
-    int64_t secs = rest / 1000000, frac = rest % 1000000;
-    n += sprintf(out + n, "T%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
-    if (frac % 1000 == 0 && frac)
-        n += sprintf(out + n, ".%03d", (int)(frac / 1000));
-    else if (frac)
-        n += sprintf(out + n, ".%06d", (int)frac);
-    out[n++] = 'Z';
-    out[n] = 0;
-    return n;
-}
-
-/* ---- text form ---- */
-
-static void json_string(abuf *b, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    abuf_putc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        abuf_put(b, s + run, i - run);
-        run = i + 1;
-        char esc[7] = {'\\', 0};
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-        }
-        abuf_puts(b, esc);
-    }
-    abuf_put(b, s + run, len - run);
-    abuf_putc(b, '"');
-}
-
-static void base64(abuf *b, const unsigned char *p, size_t len) {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < len) v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < len) v |= p[i + 2];
-        char q[4] = {tbl[v >> 18], tbl[(v >> 12) & 63], i + 1 < len ? tbl[(v >> 6) & 63] : '=',
-                     i + 2 < len ? tbl[v & 63] : '='};
-        abuf_put(b, q, 4);
-    }
-}
-
-static void json_value(abuf *b, const sl_value *v) {
-    char tmp[48];
-    switch ((sl_type)v->type) {
-    case SL_T_NULL: abuf_puts(b, "null"); break;
-    case SL_T_BOOL: abuf_puts(b, v->u.b ? "true" : "false"); break;
-    case SL_T_INT: abuf_put(b, tmp, (size_t)sl_format_int(v->u.i, tmp)); break;
-    case SL_T_DOUBLE:
-        if (isfinite(v->u.d))
-            abuf_put(b, tmp, (size_t)sl_format_double(v->u.d, tmp));
-        else
-            abuf_puts(b, "null");
-        break;
-    case SL_T_DECIMAL: abuf_put(b, v->u.s, v->len); break;
-    case SL_T_STRING: json_string(b, v->u.s, v->len); break;
-    case SL_T_BINARY:
-        abuf_putc(b, '"');
-        base64(b, (const unsigned char *)v->u.s, v->len);
-        abuf_putc(b, '"');
-        break;
-    case SL_T_DATE: json_string(b, tmp, (size_t)format_date(v->u.i, tmp)); break;
-    case SL_T_TIMESTAMP: json_string(b, tmp, (size_t)format_timestamp(v->u.i, tmp)); break;
-    case SL_T_LIST:
-        abuf_putc(b, '[');
-        for (uint32_t i = 0; i < v->len; i++) {
-            if (i) abuf_putc(b, ',');
-            json_value(b, &v->u.items[i]);
-        }
-        abuf_putc(b, ']');
-        break;
-    case SL_T_STRUCT:
-        abuf_putc(b, '{');
-        for (uint32_t i = 0; i < v->len; i++) {
-            if (i) abuf_putc(b, ',');
-            json_string(b, v->u.fields[i].name, v->u.fields[i].name_len);
-            abuf_putc(b, ':');
-            json_value(b, &v->u.fields[i].value);
-        }
-        abuf_putc(b, '}');
-        break;
-    default: abuf_puts(b, "null"); break;
-    }
-}
-
-static sl_value text_in_arena(sl_arena *arena, const char *s, size_t len) {
-    return sl_string_copy(arena, s, len);
-}
+/* ---- text forms and casts (core/convert.c) ---- */
 
 sl_value sl_expr_text_of(sl_arena *arena, const sl_value *v) {
-    char tmp[48];
-    switch ((sl_type)v->type) {
-    case SL_T_STRING: return *v;
-    case SL_T_BOOL: return sl_string(v->u.b ? "true" : "false", v->u.b ? 4 : 5, SL_VF_JSON_PLAIN);
-    case SL_T_INT: return text_in_arena(arena, tmp, (size_t)sl_format_int(v->u.i, tmp));
-    case SL_T_DOUBLE: return text_in_arena(arena, tmp, (size_t)sl_format_double(v->u.d, tmp));
-    case SL_T_DECIMAL: return sl_string(v->u.s, v->len, SL_VF_JSON_PLAIN);
-    case SL_T_BINARY: return sl_string(v->u.s, v->len, sl_json_plain(v->u.s, v->len) ? SL_VF_JSON_PLAIN : 0);
-    case SL_T_DATE: return text_in_arena(arena, tmp, (size_t)format_date(v->u.i, tmp));
-    case SL_T_TIMESTAMP: return text_in_arena(arena, tmp, (size_t)format_timestamp(v->u.i, tmp));
-    case SL_T_LIST:
-    case SL_T_STRUCT: {
-        abuf b = {arena, NULL, 0, 0};
-        json_value(&b, v);
-        return sl_string(b.data, b.len, 0);
-    }
-    default: return sl_string("", 0, SL_VF_JSON_PLAIN);
-    }
+    if (v->type == SL_T_STRING) return *v; /* shared, not copied */
+    return sl_value_to_text(arena, v);
+}
+
+int sl_expr_cast(sl_arena *arena, const sl_value *v, sl_type to, sl_value *out, sl_error *err) {
+    int rc = sl_value_cast(arena, v, to, out, err);
+    if (rc && err) err->code = SL_ETYPE;
+    return rc ? SL_ETYPE : 0;
 }
 
 void sl_expr_describe(const sl_value *v, char *out, size_t size) {
@@ -682,13 +472,15 @@ void sl_expr_describe(const sl_value *v, char *out, size_t size) {
         snprintf(out, size, "double %s", tmp);
         break;
     case SL_T_DATE:
-        format_date(v->u.i, tmp);
-        snprintf(out, size, "date %s", tmp);
+    case SL_T_TIMESTAMP: {
+        /* scratch arena on the stack's behalf: the text is short-lived */
+        sl_arena scratch;
+        sl_arena_init(&scratch);
+        sl_value t = sl_value_to_text(&scratch, v);
+        snprintf(out, size, "%s %.*s", name, (int)t.len, t.u.s);
+        sl_arena_free(&scratch);
         break;
-    case SL_T_TIMESTAMP:
-        format_timestamp(v->u.i, tmp);
-        snprintf(out, size, "timestamp %s", tmp);
-        break;
+    }
     case SL_T_STRING:
     case SL_T_DECIMAL: {
         int shown = v->len > 40 ? 40 : (int)v->len;
@@ -698,170 +490,5 @@ void sl_expr_describe(const sl_value *v, char *out, size_t size) {
     }
     case SL_T_BINARY: snprintf(out, size, "binary (%u bytes)", (unsigned)v->len); break;
     default: snprintf(out, size, "%s", name); break;
-    }
-}
-
-/* ---- casts ---- */
-
-static int cast_fail(sl_error *err, const sl_value *v, sl_type to, const char *why) {
-    char desc[96];
-    sl_expr_describe(v, desc, sizeof desc);
-    return sl_error_set(err, SL_ETYPE, "cannot cast %s to %s%s%s", desc, sl_type_name(to), why ? ": " : "",
-                        why ? why : "");
-}
-
-static int cast_to_int(const sl_value *v, sl_value *out, sl_error *err) {
-    expr_dec dec;
-    int64_t i;
-    switch ((sl_type)v->type) {
-    case SL_T_INT: *out = *v; return 0;
-    case SL_T_BOOL: *out = sl_int(v->u.b); return 0;
-    case SL_T_DOUBLE: {
-        double t = trunc(v->u.d);
-        if (isnan(t) || t < -9223372036854775808.0 || t >= 9223372036854775808.0)
-            return cast_fail(err, v, SL_T_INT, "out of range");
-        *out = sl_int((int64_t)t);
-        return 0;
-    }
-    case SL_T_DECIMAL:
-        if (sl_expr_dec_parse(v->u.s, v->len, &dec) != 0) return cast_fail(err, v, SL_T_INT, "not a number");
-        if (sl_expr_dec_to_int(&dec, &i) != 0) return cast_fail(err, v, SL_T_INT, "out of range");
-        *out = sl_int(i);
-        return 0;
-    case SL_T_STRING: {
-        const char *s = v->u.s;
-        size_t len = v->len;
-        trim_span(&s, &len);
-        if (parse_int64(s, len, &i) == 0) {
-            *out = sl_int(i);
-            return 0;
-        }
-        bool integral;
-        bool digits = number_syntax(s, len, &integral) && integral;
-        return cast_fail(err, v, SL_T_INT, digits ? "out of range" : NULL);
-    }
-    default: return cast_fail(err, v, SL_T_INT, NULL);
-    }
-}
-
-static int cast_to_double(const sl_value *v, sl_value *out, sl_error *err) {
-    expr_dec dec;
-    switch ((sl_type)v->type) {
-    case SL_T_DOUBLE: *out = *v; return 0;
-    case SL_T_INT: *out = sl_double((double)v->u.i); return 0;
-    case SL_T_BOOL: *out = sl_double(v->u.b ? 1.0 : 0.0); return 0;
-    case SL_T_DECIMAL:
-        if (sl_expr_dec_parse(v->u.s, v->len, &dec) != 0) return cast_fail(err, v, SL_T_DOUBLE, "not a number");
-        *out = sl_double(sl_expr_dec_to_double(&dec));
-        return 0;
-    case SL_T_STRING: {
-        sl_value num;
-        if (sl_expr_parse_number(v->u.s, v->len, &num) != 0) return cast_fail(err, v, SL_T_DOUBLE, NULL);
-        if (num.type == SL_T_DOUBLE) {
-            *out = num;
-            return 0;
-        }
-        return cast_to_double(&num, out, err);
-    }
-    default: return cast_fail(err, v, SL_T_DOUBLE, NULL);
-    }
-}
-
-static int cast_to_decimal(sl_arena *arena, const sl_value *v, sl_value *out, sl_error *err) {
-    char tmp[48];
-    expr_dec dec;
-    switch ((sl_type)v->type) {
-    case SL_T_DECIMAL: *out = *v; return 0;
-    case SL_T_INT: {
-        int n = sl_format_int(v->u.i, tmp);
-        *out = sl_decimal(sl_arena_strndup(arena, tmp, (size_t)n), (size_t)n);
-        return 0;
-    }
-    case SL_T_DOUBLE: {
-        if (!isfinite(v->u.d)) return cast_fail(err, v, SL_T_DECIMAL, NULL);
-        int n = sl_format_double(v->u.d, tmp);
-        *out = sl_decimal(sl_arena_strndup(arena, tmp, (size_t)n), (size_t)n);
-        return 0;
-    }
-    case SL_T_STRING: {
-        const char *s = v->u.s;
-        size_t len = v->len;
-        trim_span(&s, &len);
-        if (sl_expr_dec_parse(s, len, &dec) != 0) return cast_fail(err, v, SL_T_DECIMAL, NULL);
-        *out = sl_decimal(s, len);
-        return 0;
-    }
-    default: return cast_fail(err, v, SL_T_DECIMAL, NULL);
-    }
-}
-
-static int cast_to_bool(const sl_value *v, sl_value *out, sl_error *err) {
-    bool b;
-    switch ((sl_type)v->type) {
-    case SL_T_BOOL: *out = *v; return 0;
-    case SL_T_INT: *out = sl_bool(v->u.i != 0); return 0;
-    case SL_T_STRING:
-        if (sl_expr_parse_bool(v->u.s, v->len, &b) != 0) return cast_fail(err, v, SL_T_BOOL, NULL);
-        *out = sl_bool(b);
-        return 0;
-    default: return cast_fail(err, v, SL_T_BOOL, NULL);
-    }
-}
-
-static int cast_to_date(const sl_value *v, sl_value *out, sl_error *err) {
-    int64_t days;
-    switch ((sl_type)v->type) {
-    case SL_T_DATE: *out = *v; return 0;
-    case SL_T_TIMESTAMP: *out = sl_date(floor_div(v->u.i, MICROS_PER_DAY)); return 0;
-    case SL_T_STRING:
-        if (sl_expr_parse_date(v->u.s, v->len, &days) != 0)
-            return cast_fail(err, v, SL_T_DATE, "expected YYYY-MM-DD");
-        *out = sl_date(days);
-        return 0;
-    default: return cast_fail(err, v, SL_T_DATE, NULL);
-    }
-}
-
-static int cast_to_timestamp(const sl_value *v, sl_value *out, sl_error *err) {
-    int64_t us;
-    switch ((sl_type)v->type) {
-    case SL_T_TIMESTAMP: *out = *v; return 0;
-    case SL_T_DATE:
-        if (v->u.i > INT64_MAX / MICROS_PER_DAY || v->u.i < INT64_MIN / MICROS_PER_DAY)
-            return cast_fail(err, v, SL_T_TIMESTAMP, "out of range");
-        *out = sl_timestamp(v->u.i * MICROS_PER_DAY);
-        return 0;
-    case SL_T_STRING:
-        if (sl_expr_parse_timestamp(v->u.s, v->len, &us) != 0)
-            return cast_fail(err, v, SL_T_TIMESTAMP, "expected ISO 8601 YYYY-MM-DDTHH:MM:SS[.ffffff][Z|+HH:MM]");
-        *out = sl_timestamp(us);
-        return 0;
-    default: return cast_fail(err, v, SL_T_TIMESTAMP, NULL);
-    }
-}
-
-int sl_expr_cast(sl_arena *arena, const sl_value *v, sl_type to, sl_value *out, sl_error *err) {
-    if (v->type == SL_T_NULL || to == SL_T_NULL) {
-        *out = sl_null();
-        return 0;
-    }
-    switch (to) {
-    case SL_T_BOOL: return cast_to_bool(v, out, err);
-    case SL_T_INT: return cast_to_int(v, out, err);
-    case SL_T_DOUBLE: return cast_to_double(v, out, err);
-    case SL_T_DECIMAL: return cast_to_decimal(arena, v, out, err);
-    case SL_T_STRING: *out = sl_expr_text_of(arena, v); return 0;
-    case SL_T_BINARY:
-        if (v->type != SL_T_STRING && v->type != SL_T_BINARY) return cast_fail(err, v, to, NULL);
-        *out = sl_binary(v->u.s, v->len);
-        return 0;
-    case SL_T_DATE: return cast_to_date(v, out, err);
-    case SL_T_TIMESTAMP: return cast_to_timestamp(v, out, err);
-    case SL_T_LIST:
-    case SL_T_STRUCT:
-        if (v->type != to) return cast_fail(err, v, to, NULL);
-        *out = *v;
-        return 0;
-    default: return cast_fail(err, v, to, NULL);
     }
 }

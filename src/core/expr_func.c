@@ -458,7 +458,7 @@ int sl_expr_func_suggest(const char *name, size_t len, char *out, size_t size) {
     int count = 0;
     size_t used = 0;
     out[0] = 0;
-    size_t limit = len <= 4 ? 1 : 2;
+    size_t limit = len <= 3 ? 1 : 2;
     for (size_t i = 0; i < N_FUNCTIONS; i++) {
         const char *f = functions[i].name;
         size_t flen = strlen(f);

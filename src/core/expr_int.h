@@ -128,14 +128,13 @@ int sl_expr_func_suggest(const char *name, size_t len, char *out, size_t size);
 
 /* ---- expr_cast.c: conversions ---- */
 
-/* Convert non-null v to type `to` (cast semantics, see docs/expressions.md).
- * Results point into v or into arena. Returns 0 or SL_ETYPE with the reason
- * in err->message. */
+/* Convert v to type `to`: sl_value_cast (core/convert.c, documented in
+ * docs/types.md). Results point into v or into arena. Returns 0 or SL_ETYPE
+ * with the reason in err->message. */
 int sl_expr_cast(sl_arena *arena, const sl_value *v, sl_type to, sl_value *out, sl_error *err);
 
-/* Text form of non-null v as a STRING value (never fails): strings as is,
- * numbers shortest round-trip, dates and timestamps ISO 8601, lists and
- * structs as JSON. */
+/* Text form of non-null v as a STRING value (never fails): a string as is
+ * (not copied), anything else as sl_value_to_text writes it. */
 sl_value sl_expr_text_of(sl_arena *arena, const sl_value *v);
 
 /* Strict number syntax (surrounding ASCII whitespace allowed): an integer
@@ -144,8 +143,9 @@ sl_value sl_expr_text_of(sl_arena *arena, const sl_value *v);
 int sl_expr_parse_number(const char *s, size_t len, sl_value *out);
 /* true/false, t/f, yes/no, y/n, 1/0 (case-insensitive, trimmed). 0 or -1. */
 int sl_expr_parse_bool(const char *s, size_t len, bool *out);
-/* ISO 8601; a timestamp without a zone is UTC, a date alone is midnight.
- * date_parse also accepts a timestamp and keeps its (UTC) date. 0 or -1. */
+/* ISO 8601 (sl_parse_date / sl_parse_timestamp, surrounding whitespace
+ * allowed); a date alone reads as a timestamp at midnight UTC, and a
+ * timestamp reads as a date by its UTC day. 0 or -1. */
 int sl_expr_parse_date(const char *s, size_t len, int64_t *days);
 int sl_expr_parse_timestamp(const char *s, size_t len, int64_t *micros);
 

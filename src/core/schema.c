@@ -93,7 +93,8 @@ static void copy_content(sl_schema *dst, const sl_schema *src) {
         }
     } else if (src->kind == SL_SCHEMA_CHOICE && src->n) {
         dst->alts = sl_xmalloc(src->n * sizeof *dst->alts);
-        for (uint32_t i = 0; i < src->n; i++) dst->alts[i] = sl_schema_copy(src->alts[i]);
+        for (uint32_t i = 0; i < src->n; i++)
+            dst->alts[i] = sl_schema_copy(src->alts[i]);
     } else {
         dst->n = dst->cap = 0;
     }
@@ -136,7 +137,8 @@ static int64_t find_field(const sl_schema *s, const char *name, size_t name_len,
 /* The alternative of `kind` in a choice; inserted (empty) when absent. */
 static sl_schema *choice_slot(sl_schema *s, int kind, bool *created) {
     uint32_t i = 0;
-    while (i < s->n && s->alts[i]->kind < kind) i++;
+    while (i < s->n && s->alts[i]->kind < kind)
+        i++;
     *created = false;
     if (i < s->n && s->alts[i]->kind == kind) return s->alts[i];
     if (s->n == s->cap) {
@@ -178,7 +180,8 @@ static bool decimal_shape(const char *s, size_t len, int64_t *int_digits, int64_
         seen_digit = true;
     }
     if (p < end && *p == '.')
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++) after++, seen_digit = true;
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+            after++, seen_digit = true;
     if (!seen_digit) return false;
     if (p < end && (*p == 'e' || *p == 'E')) {
         bool negative = false;
@@ -255,7 +258,8 @@ static void observe(sl_schema *s, const sl_value *v) {
     switch (kind) {
     case SL_T_DECIMAL: note_decimal(s, v); break;
     case SL_T_LIST:
-        for (uint32_t i = 0; i < v->len; i++) observe(s->element, &v->u.items[i]);
+        for (uint32_t i = 0; i < v->len; i++)
+            observe(s->element, &v->u.items[i]);
         break;
     case SL_T_STRUCT: observe_struct(s, v); break;
     default: break;
@@ -382,7 +386,8 @@ void sl_schema_widen_numeric(sl_schema *s) {
     if (as_long && as_double) {
         as_double->count += as_long->count;
         uint32_t i = 0;
-        while (s->alts[i] != as_long) i++;
+        while (s->alts[i] != as_long)
+            i++;
         memmove(s->alts + i, s->alts + i + 1, (s->n - i - 1) * sizeof *s->alts);
         s->n--;
         sl_schema_free(as_long);
@@ -474,7 +479,8 @@ static const char *kind_name(const sl_schema *s) {
 }
 
 static void print_indent(sl_buf *out, int depth) {
-    for (int i = 0; i < depth; i++) sl_buf_add(out, "|    ", 5);
+    for (int i = 0; i < depth; i++)
+        sl_buf_add(out, "|    ", 5);
 }
 
 static void print_children(const sl_schema *s, int depth, sl_buf *out);

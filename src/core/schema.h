@@ -89,7 +89,7 @@ void sl_schema_add_alternative(sl_schema *choice, sl_schema *alt);
 
 /* ---- reading ---- */
 
-int sl_schema_kind(const sl_schema *s);       /* sl_type value or SL_SCHEMA_CHOICE */
+int sl_schema_kind(const sl_schema *s); /* sl_type value or SL_SCHEMA_CHOICE */
 bool sl_schema_nullable(const sl_schema *s);
 uint64_t sl_schema_count(const sl_schema *s); /* non-null values seen here (root: records) */
 

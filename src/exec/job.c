@@ -103,8 +103,8 @@ struct ynode {
     int line, column; /* 1-based */
     const char *text; /* scalar text, NUL-terminated */
     size_t len;
-    ynode **items;    /* SEQ: items; MAP: key0, value0, key1, value1, … */
-    size_t n;         /* entries in items (twice the pair count for MAP) */
+    ynode **items; /* SEQ: items; MAP: key0, value0, key1, value1, … */
+    size_t n;      /* entries in items (twice the pair count for MAP) */
 };
 
 typedef struct yanchor {
@@ -153,8 +153,12 @@ static int yr_syntax_error(yreader *yr) {
         size_t off = p->problem_offset < yr->len ? p->problem_offset : yr->len;
         int line = 1, column = 1;
         for (size_t i = 0; i < off; i++) {
-            if (yr->text[i] == '\n') line++, column = 1;
-            else column++;
+            if (yr->text[i] == '\n') {
+                line++;
+                column = 1;
+            } else {
+                column++;
+            }
         }
         int rc = p->problem_value >= 0
                      ? yr_fail(yr, line, column, "invalid job file text: %s (byte 0x%X)", problem, p->problem_value)
@@ -164,8 +168,8 @@ static int yr_syntax_error(yreader *yr) {
     }
     int line = (int)p->problem_mark.line + 1, column = (int)p->problem_mark.column + 1;
     if (p->context)
-        return yr_fail(yr, line, column, "invalid YAML: %s (%s that starts at line %d, column %d)", problem,
-                       p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+        return yr_fail(yr, line, column, "invalid YAML: %s (%s that starts at line %d, column %d)", problem, p->context,
+                       (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
     return yr_fail(yr, line, column, "invalid YAML: %s", problem);
 }
 
@@ -197,14 +201,16 @@ static const char *kind_name(const ynode *n) {
 
 static uint64_t hash_text(const char *s) {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
 }
 
 /* Keys of a finished mapping must be text and unique. */
 static int yr_check_keys(yreader *yr, const ynode *map) {
     size_t pairs = map->n / 2, size = 16;
-    while (size < pairs * 2) size *= 2;
+    while (size < pairs * 2)
+        size *= 2;
     size_t *slots = sl_xcalloc(size, sizeof *slots); /* index + 1 of a key, 0 = empty */
     int rc = SL_OK;
     for (size_t i = 0; i < pairs && !rc; i++) {
@@ -220,8 +226,8 @@ static int yr_check_keys(yreader *yr, const ynode *map) {
             }
             const ynode *prev = map->items[2 * (slots[h] - 1)];
             if (!strcmp(prev->text, key->text)) {
-                rc = yr_fail(yr, key->line, key->column, "duplicate key '%.100s' (first written at line %d)",
-                             key->text, prev->line);
+                rc = yr_fail(yr, key->line, key->column, "duplicate key '%.100s' (first written at line %d)", key->text,
+                             prev->line);
                 break;
             }
         }
@@ -239,8 +245,8 @@ static int yr_load_collection(yreader *yr, yaml_event_t *ev, int depth, ynode **
     if (depth >= MAX_DEPTH)
         return yr_fail(yr, node->line, node->column, "the job file nests more than %d levels deep", MAX_DEPTH);
     const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
-    const char *anchor_name = anchor ? sl_arena_strndup(yr->arena, (const char *)anchor, strlen((const char *)anchor))
-                                     : NULL;
+    const char *anchor_name =
+        anchor ? sl_arena_strndup(yr->arena, (const char *)anchor, strlen((const char *)anchor)) : NULL;
     ynode **items = NULL;
     size_t n = 0, cap = 0;
     int rc;
@@ -289,8 +295,7 @@ static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
         ynode *node = yr_node(yr, Y_SCALAR, ev->start_mark);
         const char *value = (const char *)ev->data.scalar.value;
         size_t len = ev->data.scalar.length;
-        if (strlen(value) != len)
-            return yr_fail(yr, node->line, node->column, "text may not contain a NUL character");
+        if (strlen(value) != len) return yr_fail(yr, node->line, node->column, "text may not contain a NUL character");
         node->text = sl_arena_strndup(yr->arena, value, len);
         node->len = len;
         node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -300,10 +305,8 @@ static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
         return SL_OK;
     }
     case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT:
-        return yr_load_collection(yr, ev, depth, out);
-    default:
-        return yr_fail(yr, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, "unexpected YAML event");
+    case YAML_MAPPING_START_EVENT: return yr_load_collection(yr, ev, depth, out);
+    default: return yr_fail(yr, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, "unexpected YAML event");
     }
 }
 
@@ -350,7 +353,7 @@ typedef struct argdef {
     const char *name;
     const ynode *value; /* NULL: no default */
     const char *resolved;
-    int state;          /* 0 unresolved, 1 resolving, 2 resolved */
+    int state; /* 0 unresolved, 1 resolving, 2 resolved */
 } argdef;
 
 /* Where a node's inputs were written (for graph errors). */
@@ -400,7 +403,8 @@ static int fail_at(loader *ld, int line, int column, const char *fmt, ...) {
 static const char *show(loader *ld, const char *text) {
     size_t n = strnlen(text, 61);
     char *out = sl_arena_alloc(ld->scratch, 64 + 4);
-    for (size_t i = 0; i < n && i < 60; i++) out[i] = (unsigned char)text[i] < 0x20 ? '?' : text[i];
+    for (size_t i = 0; i < n && i < 60; i++)
+        out[i] = (unsigned char)text[i] < 0x20 ? '?' : text[i];
     if (n > 60) {
         memcpy(out + 60, "...", 4);
     } else {
@@ -431,7 +435,8 @@ static size_t edit_distance(const char *a, const char *b) {
     if (la > 64 || lb > 64) return 1000;
     size_t rows[3][65];
     size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
         cur[0] = i;
         for (size_t j = 1; j <= lb; j++) {
@@ -460,7 +465,8 @@ static bool is_close(const char *name, const char *cand) {
 }
 
 static void add_list(sl_buf *msg, const char *const *names, size_t n) {
-    for (size_t i = 0; i < n; i++) sl_buf_printf(msg, "%s%s", i ? ", " : "", names[i]);
+    for (size_t i = 0; i < n; i++)
+        sl_buf_printf(msg, "%s%s", i ? ", " : "", names[i]);
 }
 
 /* Append "; did you mean 'x'?" for the closest candidates, then (when
@@ -473,12 +479,19 @@ static void add_suggestions(loader *ld, sl_buf *msg, const char *name, const cha
     for (size_t i = 0; i < n; i++) {
         if (!is_close(name, names[i])) continue;
         size_t d = edit_distance(name, names[i]);
-        if (d < best) best = d, n_close = 0;
+        if (d < best) {
+            best = d;
+            n_close = 0;
+        }
         if (d == best) close[n_close++] = names[i];
     }
-    if (n_close == 1) sl_buf_printf(msg, "; did you mean '%s'?", close[0]);
-    else if (n_close > 1) sl_buf_adds(msg, "; did you mean one of: "), add_list(msg, close, n_close),
-                          sl_buf_adds(msg, "?");
+    if (n_close == 1) {
+        sl_buf_printf(msg, "; did you mean '%s'?", close[0]);
+    } else if (n_close > 1) {
+        sl_buf_adds(msg, "; did you mean one of: ");
+        add_list(msg, close, n_close);
+        sl_buf_adds(msg, "?");
+    }
     if (n && (always_list || !n_close)) {
         sl_buf_printf(msg, "%s%s: ", n_close ? " " : "; ", label);
         add_list(msg, names, n);
@@ -493,9 +506,11 @@ static int fail_buf(loader *ld, const ynode *at, sl_buf *msg) {
 
 static const char **option_names(loader *ld, const sl_option *opts, size_t *n) {
     size_t count = 0;
-    while (opts && opts[count].name) count++;
+    while (opts && opts[count].name)
+        count++;
     const char **names = sl_arena_alloc(ld->scratch, (count ? count : 1) * sizeof *names);
-    for (size_t i = 0; i < count; i++) names[i] = opts[i].name;
+    for (size_t i = 0; i < count; i++)
+        names[i] = opts[i].name;
     *n = count;
     return names;
 }
@@ -530,18 +545,22 @@ static const char *find_cli(const loader *ld, const char *name) {
 static int unknown_arg(loader *ld, const ynode *at, const char *name) {
     const char **names = sl_arena_alloc(ld->scratch, (ld->n_defs + ld->n_cli + 1) * sizeof *names);
     size_t n = 0;
-    for (size_t i = 0; i < ld->n_defs; i++) names[n++] = ld->defs[i].name;
+    for (size_t i = 0; i < ld->n_defs; i++)
+        names[n++] = ld->defs[i].name;
     for (size_t i = 0; i < ld->n_cli; i++) {
         const char *cli = ld->cli[i].name;
         bool seen = !cli || find_def(ld, cli);
-        for (size_t j = 0; j < i && !seen; j++) seen = ld->cli[j].name && !strcmp(ld->cli[j].name, cli);
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = ld->cli[j].name && !strcmp(ld->cli[j].name, cli);
         if (!seen) names[n++] = cli;
     }
     sl_buf msg;
     sl_buf_init(&msg, 0);
     sl_buf_printf(&msg, "unknown argument '${%s}'", show(ld, name));
-    if (n) add_suggestions(ld, &msg, name, names, n, "arguments are", true);
-    else sl_buf_adds(&msg, "; the job declares no arguments (add it under 'args:')");
+    if (n)
+        add_suggestions(ld, &msg, name, names, n, "arguments are", true);
+    else
+        sl_buf_adds(&msg, "; the job declares no arguments (add it under 'args:')");
     sl_buf_printf(&msg, "; set one with --arg %s=VALUE", show(ld, name));
     return fail_buf(ld, at, &msg);
 }
@@ -552,14 +571,12 @@ static int arg_value(loader *ld, const char *name, const ynode *at, const char *
     argdef *def = (argdef *)find_def(ld, name);
     if (!def) return unknown_arg(ld, at, name);
     if (is_null(def->value))
-        return FAIL(ld, at, "argument '%s' has no default; set it with --arg %s=VALUE", show(ld, name),
-                    show(ld, name));
+        return FAIL(ld, at, "argument '%s' has no default; set it with --arg %s=VALUE", show(ld, name), show(ld, name));
     if (def->state == 2) {
         *out = def->resolved;
         return SL_OK;
     }
-    if (def->state == 1)
-        return FAIL(ld, def->value, "argument '%s' refers to itself through ${...}", show(ld, name));
+    if (def->state == 1) return FAIL(ld, def->value, "argument '%s' refers to itself through ${...}", show(ld, name));
     if (ld->arg_depth >= MAX_ARG_DEPTH)
         return FAIL(ld, def->value, "arguments refer to each other more than %d levels deep", MAX_ARG_DEPTH);
     def->state = 1;
@@ -608,8 +625,7 @@ static int subst(loader *ld, const ynode *s, const char **out) {
             p += run;
         }
     }
-    if (rc == SL_ELIMIT)
-        rc = FAIL(ld, s, "value is longer than %zu bytes after ${} substitution", MAX_VALUE_BYTES);
+    if (rc == SL_ELIMIT) rc = FAIL(ld, s, "value is longer than %zu bytes after ${} substitution", MAX_VALUE_BYTES);
     if (!rc && (ld->subst_bytes += b.len) > MAX_SUBST_BYTES)
         rc = FAIL(ld, s, "the job file expands to more than %zu bytes of ${} substitutions", MAX_SUBST_BYTES);
     if (!rc) *out = sl_arena_strndup(ld->arena, b.data ? b.data : "", b.len);
@@ -637,20 +653,26 @@ static const char *expected(loader *ld, const sl_option *opt) {
     sl_buf_init(&b, 0);
     sl_buf_adds(&b, "one of ");
     for (const char *c = opt->choices ? opt->choices : ""; *c; c++) {
-        if (*c == '|') sl_buf_adds(&b, ", ");
-        else sl_buf_addc(&b, *c);
+        if (*c == '|')
+            sl_buf_adds(&b, ", ");
+        else
+            sl_buf_addc(&b, *c);
     }
     const char *text = sl_arena_strndup(ld->scratch, b.data, b.len);
     sl_buf_free(&b);
     return text;
 }
 
+static int too_many_values(loader *ld, const sl_option *opt, const ynode *at) {
+    return FAIL(ld, at,
+                "option '%s': list and structure options hold more than %d values in all (a YAML alias "
+                "used many times?)",
+                opt->name, MAX_TREE_VALUES);
+}
+
 /* v is part of the value top (where limit errors are reported). */
 static int to_tree(loader *ld, const sl_option *opt, const ynode *v, const ynode *top, int depth, sl_value *out) {
-    if (++ld->tree_values > MAX_TREE_VALUES)
-        return FAIL(ld, top, "option '%s': list and structure options hold more than %d values in all (a YAML alias used many "
-                    "times?)", opt->name,
-                    MAX_TREE_VALUES);
+    if (++ld->tree_values > MAX_TREE_VALUES) return too_many_values(ld, opt, top);
     if (depth > MAX_DEPTH) return FAIL(ld, top, "option '%s' nests more than %d levels deep", opt->name, MAX_DEPTH);
     if (v->kind == Y_SCALAR) {
         const char *text;
@@ -694,10 +716,7 @@ static int to_list(loader *ld, const sl_option *opt, const ynode *v, sl_optval *
         out->tree = sl_list(item, 1);
         return SL_OK;
     }
-    if ((ld->tree_values += v->n) > MAX_TREE_VALUES)
-        return FAIL(ld, v, "option '%s': list and structure options hold more than %d values in all (a YAML alias used many "
-                    "times?)", opt->name,
-                    MAX_TREE_VALUES);
+    if ((ld->tree_values += v->n) > MAX_TREE_VALUES) return too_many_values(ld, opt, v);
     sl_value *items = sl_arena_calloc(ld->arena, (v->n ? v->n : 1) * sizeof *items);
     for (size_t i = 0; i < v->n; i++) {
         const ynode *item = v->items[i];
@@ -776,8 +795,8 @@ static int apply_default(loader *ld, const sl_option *opt, sl_optval *out) {
 /* Parse the options in mapping `map` against table `opts` into vals
  * (parallel to opts). For nodes (type_name != NULL) the keys type, input and
  * inputs belong to the caller. owner locates "missing option" errors. */
-static int parse_options(loader *ld, const sl_option *opts, const ynode *map, const char *type_name,
-                         const ynode *owner, sl_optval *vals) {
+static int parse_options(loader *ld, const sl_option *opts, const ynode *map, const char *type_name, const ynode *owner,
+                         sl_optval *vals) {
     size_t n_opts;
     const char **names = option_names(ld, opts, &n_opts);
     for (size_t i = 0; map && i + 1 < map->n; i += 2) {
@@ -785,13 +804,15 @@ static int parse_options(loader *ld, const sl_option *opts, const ynode *map, co
         if (type_name && (!strcmp(key->text, "type") || !strcmp(key->text, "input") || !strcmp(key->text, "inputs")))
             continue;
         size_t k = 0;
-        while (k < n_opts && strcmp(names[k], key->text)) k++;
+        while (k < n_opts && strcmp(names[k], key->text))
+            k++;
         if (k == n_opts) {
             sl_buf msg;
             sl_buf_init(&msg, 0);
             if (type_name)
                 sl_buf_printf(&msg, "unknown option '%s' for node type '%s'", show(ld, key->text), type_name);
-            else sl_buf_printf(&msg, "unknown setting '%s'", show(ld, key->text));
+            else
+                sl_buf_printf(&msg, "unknown setting '%s'", show(ld, key->text));
             if (type_name && !n_opts) sl_buf_adds(&msg, "; this type takes no options besides type and input");
             add_suggestions(ld, &msg, key->text, names, n_opts, type_name ? "valid options" : "valid settings", true);
             return fail_buf(ld, key, &msg);
@@ -823,8 +844,7 @@ static bool valid_arg_name(const char *s) {
 static int load_args(loader *ld, const ynode *args) {
     if (is_null(args)) return SL_OK;
     if (args->kind != Y_MAP)
-        return FAIL(ld, args, "'args' expects a mapping of argument names to default values, got %s",
-                    kind_name(args));
+        return FAIL(ld, args, "'args' expects a mapping of argument names to default values, got %s", kind_name(args));
     ld->n_defs = args->n / 2;
     ld->defs = sl_arena_calloc(ld->scratch, (ld->n_defs ? ld->n_defs : 1) * sizeof *ld->defs);
     for (size_t i = 0; i < ld->n_defs; i++) {
@@ -833,8 +853,7 @@ static int load_args(loader *ld, const ynode *args) {
             return FAIL(ld, key, "argument name '%s' may contain only letters, digits, '_', '-' and '.'",
                         show(ld, key->text));
         if (value->kind != Y_SCALAR)
-            return FAIL(ld, value, "default of argument '%s' must be plain text, got %s", key->text,
-                        kind_name(value));
+            return FAIL(ld, value, "default of argument '%s' must be plain text, got %s", key->text, kind_name(value));
         ld->defs[i].name = key->text;
         ld->defs[i].value = value;
     }
@@ -846,8 +865,7 @@ static int load_args(loader *ld, const ynode *args) {
 static int resolve_args(loader *ld) {
     sl_job *job = ld->job;
     for (size_t i = 0; i < ld->n_cli; i++)
-        if (!ld->cli[i].name || !ld->cli[i].name[0])
-            return fail_at(ld, 0, 0, "--arg needs a name: --arg NAME=VALUE");
+        if (!ld->cli[i].name || !ld->cli[i].name[0]) return fail_at(ld, 0, 0, "--arg needs a name: --arg NAME=VALUE");
     job->args = sl_arena_calloc(ld->arena, (ld->n_defs + ld->n_cli + 1) * sizeof *job->args);
     for (size_t i = 0; i < ld->n_defs; i++) {
         const argdef *def = &ld->defs[i];
@@ -862,7 +880,8 @@ static int resolve_args(loader *ld) {
         const char *name = ld->cli[i].name;
         if (find_def(ld, name)) continue;
         bool seen = false;
-        for (size_t j = 0; j < i; j++) seen |= !strcmp(ld->cli[j].name, name);
+        for (size_t j = 0; j < i; j++)
+            seen |= !strcmp(ld->cli[j].name, name);
         if (seen) continue; /* listed once, with the last value */
         const char *value = find_cli(ld, name);
         job->args[job->n_args].name = sl_arena_strndup(ld->arena, name, strlen(name));
@@ -886,8 +905,10 @@ static char *default_name(loader *ld) {
     const char *base = strrchr(ld->file, '/');
     base = base ? base + 1 : ld->file;
     size_t len = strlen(base);
-    if (len > 5 && !strcmp(base + len - 5, ".yaml")) len -= 5;
-    else if (len > 4 && !strcmp(base + len - 4, ".yml")) len -= 4;
+    if (len > 5 && !strcmp(base + len - 5, ".yaml"))
+        len -= 5;
+    else if (len > 4 && !strcmp(base + len - 4, ".yml"))
+        len -= 4;
     if (!len) return sl_arena_strndup(ld->arena, "job", 3);
     return sl_arena_strndup(ld->arena, base, len);
 }
@@ -1000,7 +1021,10 @@ static int parse_node(loader *ld, const ynode *key, const ynode *value, nodesrc 
         sl_buf msg;
         sl_buf_init(&msg, 0);
         sl_buf_adds(&msg, "node has no 'type:'");
-        if (n) sl_buf_adds(&msg, "; known types: "), add_list(&msg, names, n);
+        if (n) {
+            sl_buf_adds(&msg, "; known types: ");
+            add_list(&msg, names, n);
+        }
         return fail_buf(ld, key, &msg);
     }
     const ynode *type_value = value->items[t + 1];
@@ -1019,7 +1043,8 @@ static int parse_node(loader *ld, const ynode *key, const ynode *value, nodesrc 
     node->column = key->column;
     node->job_file = ld->job->file;
     size_t n_opts = 0;
-    while (type->options && type->options[n_opts].name) n_opts++;
+    while (type->options && type->options[n_opts].name)
+        n_opts++;
     node->opts = sl_arena_calloc(ld->arena, (n_opts ? n_opts : 1) * sizeof *node->opts);
     src->key = key;
     *out = node;
@@ -1028,7 +1053,7 @@ static int parse_node(loader *ld, const ynode *key, const ynode *value, nodesrc 
 }
 
 static int load_nodes(loader *ld, const ynode *nodes, const ynode *root) {
-    if (is_null(nodes))
+    if (is_null(nodes) || (nodes->kind == Y_MAP && !nodes->n))
         return FAIL(ld, nodes ? nodes : root, "the job has no nodes; add a 'nodes:' mapping of node names to nodes");
     if (nodes->kind != Y_MAP)
         return FAIL(ld, nodes, "'nodes' expects a mapping of node names to nodes, got %s", kind_name(nodes));
@@ -1058,12 +1083,14 @@ static long node_index(const sl_job *job, const char *name) {
 /* Hash index of node names (unique: the YAML pass rejects duplicate keys). */
 static void index_nodes(loader *ld) {
     size_t n = ld->job->n_nodes, size = 16;
-    while (size < 2 * n) size *= 2;
+    while (size < 2 * n)
+        size *= 2;
     ld->slots = sl_arena_calloc(ld->scratch, size * sizeof *ld->slots);
     ld->slot_mask = size - 1;
     for (size_t i = 0; i < n; i++) {
         size_t h = hash_text(ld->job->nodes[i]->name) & ld->slot_mask;
-        while (ld->slots[h]) h = (h + 1) & ld->slot_mask;
+        while (ld->slots[h])
+            h = (h + 1) & ld->slot_mask;
         ld->slots[h] = i + 1;
     }
 }
@@ -1081,8 +1108,7 @@ static int input_count_error(loader *ld, const sl_node *node, const nodesrc *src
     if (t->kind == SL_NODE_SOURCE || t->max_inputs == 0)
         return FAIL(ld, at, "node type '%s' %s takes no input", t->name,
                     t->kind == SL_NODE_SOURCE ? "is a source and" : "");
-    if (n == 0 && t->min_inputs <= 1)
-        return FAIL(ld, at, "node type '%s' needs an input: add 'input: NODE'", t->name);
+    if (n == 0 && t->min_inputs <= 1) return FAIL(ld, at, "node type '%s' needs an input: add 'input: NODE'", t->name);
     if (t->min_inputs == t->max_inputs)
         return FAIL(ld, at, "node type '%s' takes %d input%s, got %zu", t->name, t->min_inputs,
                     t->min_inputs == 1 ? "" : "s", n);
@@ -1096,7 +1122,8 @@ static int input_count_error(loader *ld, const sl_node *node, const nodesrc *src
 static int resolve_inputs(loader *ld) {
     sl_job *job = ld->job;
     const char **names = sl_arena_alloc(ld->scratch, (job->n_nodes ? job->n_nodes : 1) * sizeof *names);
-    for (size_t i = 0; i < job->n_nodes; i++) names[i] = job->nodes[i]->name;
+    for (size_t i = 0; i < job->n_nodes; i++)
+        names[i] = job->nodes[i]->name;
     for (size_t i = 0; i < job->n_nodes; i++) {
         sl_node *node = job->nodes[i];
         const nodesrc *src = &ld->src[i];
@@ -1154,7 +1181,8 @@ static int check_cycles(loader *ld) {
     size_t *seen_at = sl_arena_calloc(ld->scratch, n * sizeof *seen_at); /* step + 1 */
     size_t *path = sl_arena_alloc(ld->scratch, (n + 1) * sizeof *path);
     size_t cur = 0, steps = 0;
-    while (!pending[cur]) cur++;
+    while (!pending[cur])
+        cur++;
     while (!seen_at[cur]) {
         seen_at[cur] = ++steps;
         path[steps - 1] = cur;
@@ -1187,7 +1215,8 @@ static int check_cycles(loader *ld) {
 static void link_children(loader *ld) {
     sl_job *job = ld->job;
     for (size_t i = 0; i < job->n_nodes; i++)
-        for (size_t j = 0; j < job->nodes[i]->n_inputs; j++) job->nodes[i]->input_nodes[j]->n_children++;
+        for (size_t j = 0; j < job->nodes[i]->n_inputs; j++)
+            job->nodes[i]->input_nodes[j]->n_children++;
     for (size_t i = 0; i < job->n_nodes; i++) {
         sl_node *node = job->nodes[i];
         node->children = sl_arena_calloc(ld->arena, (node->n_children ? node->n_children : 1) * sizeof(sl_node *));
@@ -1208,7 +1237,10 @@ static int require_kind(loader *ld, sl_node_kind kind, const ynode *at) {
     sl_buf msg;
     sl_buf_init(&msg, 0);
     sl_buf_printf(&msg, "the job has no %s node", kind == SL_NODE_SOURCE ? "source" : "target");
-    if (n) sl_buf_printf(&msg, "; %s types: ", kind == SL_NODE_SOURCE ? "source" : "target"), add_list(&msg, names, n);
+    if (n) {
+        sl_buf_printf(&msg, "; %s types: ", kind == SL_NODE_SOURCE ? "source" : "target");
+        add_list(&msg, names, n);
+    }
     return fail_buf(ld, at, &msg);
 }
 
@@ -1238,14 +1270,16 @@ enum { TOP_NAME, TOP_DESCRIPTION, TOP_ARGS, TOP_SETTINGS, TOP_NODES, TOP__COUNT 
 static int load_job(loader *ld, const ynode *root) {
     if (is_null(root)) return fail_at(ld, 1, 1, "the job file is empty; expected a mapping with a 'nodes:' key");
     if (root->kind != Y_MAP)
-        return FAIL(ld, root, "a job file is a mapping with the keys name, description, args, settings and nodes; "
-                              "got %s",
+        return FAIL(ld, root,
+                    "a job file is a mapping with the keys name, description, args, settings and nodes; "
+                    "got %s",
                     kind_name(root));
     const ynode *section[TOP__COUNT] = {0};
     for (size_t i = 0; i + 1 < root->n; i += 2) {
         const ynode *key = root->items[i];
         size_t k = 0;
-        while (k < TOP__COUNT && strcmp(top_keys[k], key->text)) k++;
+        while (k < TOP__COUNT && strcmp(top_keys[k], key->text))
+            k++;
         if (k == TOP__COUNT) {
             sl_buf msg;
             sl_buf_init(&msg, 0);
@@ -1320,9 +1354,12 @@ int sl_job_load(const char *path, const sl_jobarg *args, size_t n_args, sl_job *
     char chunk[65536];
     size_t got;
     int rc = SL_OK;
-    while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0) rc = sl_buf_add(&text, chunk, got);
-    if (!rc && ferror(f)) rc = sl_error_set(err, SL_EIO, "cannot read job file: %s", strerror(errno));
-    else if (rc) rc = sl_error_set(err, SL_EINVAL, "job file is larger than %zu MiB", MAX_JOB_FILE >> 20);
+    while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = sl_buf_add(&text, chunk, got);
+    if (!rc && ferror(f))
+        rc = sl_error_set(err, SL_EIO, "cannot read job file: %s", strerror(errno));
+    else if (rc)
+        rc = sl_error_set(err, SL_EINVAL, "job file is larger than %zu MiB", MAX_JOB_FILE >> 20);
     fclose(f);
     if (rc) {
         sl_error_at(err, path, 0, 0);

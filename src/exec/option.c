@@ -23,7 +23,8 @@
  * shown as '?', "..." when cut. */
 static const char *show(const char *text, char out[72]) {
     size_t n = 0;
-    for (; text[n] && n < 60; n++) out[n] = (unsigned char)text[n] < 0x20 ? '?' : text[n];
+    for (; text[n] && n < 60; n++)
+        out[n] = (unsigned char)text[n] < 0x20 ? '?' : text[n];
     if (text[n]) {
         memcpy(out + n, "...", 3);
         n += 3;
@@ -95,11 +96,12 @@ int sl_parse_size(const char *text, int64_t *out) {
     static const struct {
         const char *unit;
         int shift;
-    } units[] = {{"", 0},   {"b", 0},    {"k", 10},  {"kb", 10}, {"kib", 10}, {"m", 20},  {"mb", 20},
-                 {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40}, {"tb", 40}, {"tib", 40},
-                 {"p", 50},   {"pb", 50}, {"pib", 50}};
+    } units[] = {{"", 0},    {"b", 0},    {"k", 10}, {"kb", 10}, {"kib", 10}, {"m", 20},
+                 {"mb", 20}, {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},
+                 {"tb", 40}, {"tib", 40}, {"p", 50}, {"pb", 50}, {"pib", 50}};
     const char *p = text;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     if (!isdigit((unsigned char)*p)) return SL_EINVAL;
     uint64_t whole = 0;
     for (; isdigit((unsigned char)*p); p++) {
@@ -117,10 +119,12 @@ int sl_parse_size(const char *text, int64_t *out) {
             }
         }
     }
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     const char *unit = p;
     size_t ulen = strlen(unit);
-    while (ulen && (unit[ulen - 1] == ' ' || unit[ulen - 1] == '\t')) ulen--;
+    while (ulen && (unit[ulen - 1] == ' ' || unit[ulen - 1] == '\t'))
+        ulen--;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strlen(units[i].unit) != ulen || strncasecmp(unit, units[i].unit, ulen)) continue;
         int shift = units[i].shift;
@@ -147,8 +151,7 @@ int sl_option_convert(const sl_option *opt, const char *text, sl_optval *out, sl
     case SL_OPT_PATH:
     case SL_OPT_EXPR:
     case SL_OPT_LIST:
-    case SL_OPT_TREE:
-        break;
+    case SL_OPT_TREE: break;
     case SL_OPT_INT:
         if (parse_int(text, &out->i))
             return sl_error_set(err, SL_EINVAL, "option '%s' expects an integer, got '%s'", opt->name,
@@ -157,13 +160,11 @@ int sl_option_convert(const sl_option *opt, const char *text, sl_optval *out, sl
         break;
     case SL_OPT_DOUBLE:
         if (parse_double(text, &out->d))
-            return sl_error_set(err, SL_EINVAL, "option '%s' expects a number, got '%s'", opt->name,
-                                show(text, shown));
+            return sl_error_set(err, SL_EINVAL, "option '%s' expects a number, got '%s'", opt->name, show(text, shown));
         break;
     case SL_OPT_BOOL:
         if (parse_bool(text, &out->b))
-            return sl_error_set(err, SL_EINVAL,
-                                "option '%s' expects true or false (or yes/no, on/off, 1/0), got '%s'",
+            return sl_error_set(err, SL_EINVAL, "option '%s' expects true or false (or yes/no, on/off, 1/0), got '%s'",
                                 opt->name, show(text, shown));
         break;
     case SL_OPT_SIZE:
@@ -214,7 +215,8 @@ static void wrap(sl_buf *buf, const char *text, int indent) {
         sl_buf_printf(buf, "%*s", indent, "");
         bool first = true;
         while (*p && *p != '\n') {
-            while (*p == ' ') p++;
+            while (*p == ' ')
+                p++;
             size_t n = strcspn(p, " \n");
             if (!n) break;
             if (!first && col + 1 + (int)n > width) break;
@@ -224,7 +226,8 @@ static void wrap(sl_buf *buf, const char *text, int indent) {
             p += n;
             first = false;
         }
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (*p == '\n') p++;
         sl_buf_addc(buf, '\n');
     }
@@ -233,9 +236,12 @@ static void wrap(sl_buf *buf, const char *text, int indent) {
 /* Markdown table cell: '|' escaped, line breaks as spaces. */
 static void md_cell(sl_buf *buf, const char *text) {
     for (const char *p = text; *p; p++) {
-        if (*p == '|') sl_buf_adds(buf, "\\|");
-        else if (*p == '\n' || *p == '\r') sl_buf_addc(buf, ' ');
-        else sl_buf_addc(buf, *p);
+        if (*p == '|')
+            sl_buf_adds(buf, "\\|");
+        else if (*p == '\n' || *p == '\r')
+            sl_buf_addc(buf, ' ');
+        else
+            sl_buf_addc(buf, *p);
     }
 }
 
@@ -254,8 +260,10 @@ static void help_markdown(const sl_option *opts, sl_buf *buf) {
         sl_buf_adds(buf, "| ");
         md_code(buf, o->name);
         sl_buf_printf(buf, " | %s | ", type_name(o->type));
-        if (o->flags & SL_OPTF_REQUIRED) sl_buf_adds(buf, "*required*");
-        else if (o->default_text) md_code(buf, o->default_text);
+        if (o->flags & SL_OPTF_REQUIRED)
+            sl_buf_adds(buf, "*required*");
+        else if (o->default_text)
+            md_code(buf, o->default_text);
         sl_buf_adds(buf, " | ");
         md_cell(buf, o->help ? o->help : "");
         if (o->type == SL_OPT_ENUM && o->choices) {
@@ -278,9 +286,12 @@ static void help_markdown(const sl_option *opts, sl_buf *buf) {
 static void help_text(const sl_option *opts, sl_buf *buf) {
     for (const sl_option *o = opts; o->name; o++) {
         sl_buf_printf(buf, "  %s (%s, ", o->name, type_name(o->type));
-        if (o->flags & SL_OPTF_REQUIRED) sl_buf_adds(buf, "required)\n");
-        else if (o->default_text) sl_buf_printf(buf, "default %s)\n", o->default_text[0] ? o->default_text : "\"\"");
-        else sl_buf_adds(buf, "optional)\n");
+        if (o->flags & SL_OPTF_REQUIRED)
+            sl_buf_adds(buf, "required)\n");
+        else if (o->default_text)
+            sl_buf_printf(buf, "default %s)\n", o->default_text[0] ? o->default_text : "\"\"");
+        else
+            sl_buf_adds(buf, "optional)\n");
         if (o->help && o->help[0]) wrap(buf, o->help, 6);
         if (o->type == SL_OPT_ENUM && o->choices) {
             char list[512];
@@ -291,8 +302,10 @@ static void help_text(const sl_option *opts, sl_buf *buf) {
 }
 
 void sl_options_help(const sl_option *opts, bool markdown, sl_buf *buf) {
-    if (markdown) help_markdown(opts, buf);
-    else help_text(opts, buf);
+    if (markdown)
+        help_markdown(opts, buf);
+    else
+        help_text(opts, buf);
 }
 
 /* ---- node accessors ---- */

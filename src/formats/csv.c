@@ -103,95 +103,127 @@ static double strtod_n(const char *s, size_t len) {
     return d;
 }
 
+/* Folds decimal digits [p, end) into acc (at most 19 digits in all). */
+static inline uint64_t fold_digits(uint64_t acc, const char *p, const char *end) {
+    for (; p < end; p++) acc = acc * 10 + (uint64_t)(*p - '0');
+    return acc;
+}
+
+static inline const char *skip_digits(const char *p, const char *end) {
+    while (p < end && is_digit(*p)) p++;
+    return p;
+}
+
 /* Parses [+-]digits[.digits][(e|E)[+-]digits] (at least one mantissa digit).
  * Integers in int64 range → INT, other integers → DECIMAL (text kept);
  * others → DOUBLE, or DECIMAL when the double would overflow or underflow
  * a non-zero value to 0 (the JSON reader's rule). Returns false if s is not
- * such a number. Common doubles (up to 19 significant digits, exponent within
- * ±22, mantissa below 2^53) take Clinger's exact fast path: one correctly
- * rounded IEEE multiply or divide of two exact values, as strtod would give. */
+ * such a number. Doubles with up to 19 digits, a mantissa below 2^53 and a
+ * decimal exponent within ±22 take Clinger's exact fast path: one correctly
+ * rounded IEEE multiply or divide of two exact values, as strtod would give;
+ * the rest go to strtod. */
 static bool parse_number(const char *s, size_t len, sl_value *out) {
-    size_t i = 0;
+    const char *p = s, *end = s + len;
     bool negative = false;
-    if (len && (s[0] == '-' || s[0] == '+')) {
-        negative = s[0] == '-';
-        i = 1;
-    }
-    uint64_t mant = 0;
-    int sig = 0;          /* significant digits held in mant */
-    int64_t exp10 = 0;    /* value = mant * 10^exp10 (before the exponent part) */
-    bool inexact = false; /* a non-zero digit did not fit in mant */
-    size_t start = i;
-    for (; i < len && is_digit(s[i]); i++) {
-        unsigned digit = (unsigned)(s[i] - '0');
-        if (sig < 19) {
-            mant = mant * 10 + digit;
-            sig += mant != 0;
-        } else {
-            exp10++;
-            inexact |= digit != 0;
-        }
-    }
-    size_t int_digits = i - start;
-    if (i == len) {
-        if (!int_digits) return false;
-        if (exp10 == 0 && mant <= (uint64_t)INT64_MAX) {
+    if (p < end && (*p == '-' || *p == '+')) negative = *p++ == '-';
+    const char *int_start = p, *int_end = skip_digits(p, end);
+    p = int_end;
+    if (p == end) {
+        if (int_start == int_end) return false;
+        while (int_end - int_start > 1 && *int_start == '0') int_start++;
+        size_t nd = (size_t)(int_end - int_start);
+        uint64_t mant = nd <= 19 ? fold_digits(0, int_start, int_end) : 0;
+        if (nd <= 18 || (nd == 19 && mant <= (uint64_t)INT64_MAX))
             *out = sl_int(negative ? -(int64_t)mant : (int64_t)mant);
-        } else if (exp10 == 0 && negative && mant == (uint64_t)INT64_MAX + 1) {
+        else if (nd == 19 && negative && mant == (uint64_t)INT64_MAX + 1)
             *out = sl_int(INT64_MIN);
-        } else {
+        else
             *out = sl_decimal(s, len);
-        }
         return true;
     }
-    size_t frac_digits = 0;
-    if (s[i] == '.') {
-        start = ++i;
-        for (; i < len && is_digit(s[i]); i++) {
-            unsigned digit = (unsigned)(s[i] - '0');
-            if (sig < 19) {
-                mant = mant * 10 + digit;
-                sig += mant != 0;
-                exp10--;
-            } else {
-                inexact |= digit != 0;
-            }
-        }
-        frac_digits = i - start;
+    const char *frac_start = p, *frac_end = p;
+    if (*p == '.') {
+        frac_start = p + 1;
+        frac_end = skip_digits(frac_start, end);
+        p = frac_end;
     }
-    if (!int_digits && !frac_digits) return false;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
+    if (int_start == int_end && frac_start == frac_end) return false;
+    int64_t exp10 = 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
         bool exp_negative = false;
-        if (i < len && (s[i] == '-' || s[i] == '+')) exp_negative = s[i++] == '-';
-        start = i;
-        int64_t e = 0;
-        for (; i < len && is_digit(s[i]); i++)
-            if (e < 100000) e = e * 10 + (s[i] - '0');
-        if (i == start) return false;
-        exp10 += exp_negative ? -e : e;
+        if (p < end && (*p == '-' || *p == '+')) exp_negative = *p++ == '-';
+        const char *exp_start = p;
+        for (; p < end && is_digit(*p); p++)
+            if (exp10 < 100000) exp10 = exp10 * 10 + (*p - '0');
+        if (p == exp_start) return false;
+        if (exp_negative) exp10 = -exp10;
     }
-    if (i != len) return false;
-    double d;
-    if (mant == 0) {
-        d = negative ? -0.0 : 0.0;
-    } else if (!inexact && mant <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
-        d = (double)mant;
-        d = exp10 < 0 ? d / exact_pow10[-exp10] : d * exact_pow10[exp10];
-        if (negative) d = -d;
-    } else {
-        d = strtod_n(s, len);
-        if (isinf(d) || d == 0) {
-            *out = sl_decimal(s, len);
+    if (p != end) return false;
+    size_t nd = (size_t)(int_end - int_start) + (size_t)(frac_end - frac_start);
+    if (nd <= 19) {
+        uint64_t mant = fold_digits(fold_digits(0, int_start, int_end), frac_start, frac_end);
+        exp10 -= frac_end - frac_start;
+        if (mant == 0) {
+            *out = sl_double(negative ? -0.0 : 0.0);
             return true;
+        }
+        if (mant <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
+            double d = (double)mant;
+            d = exp10 < 0 ? d / exact_pow10[-exp10] : d * exact_pow10[exp10];
+            *out = sl_double(negative ? -d : d);
+            return true;
+        }
+    }
+    double d = strtod_n(s, len);
+    if (isinf(d)) {
+        *out = sl_decimal(s, len);
+        return true;
+    }
+    if (d == 0) {
+        for (const char *q = int_start; q < frac_end; q++) {
+            if (*q >= '1' && *q <= '9') {
+                *out = sl_decimal(s, len);
+                return true;
+            }
         }
     }
     *out = sl_double(d);
     return true;
 }
 
+/* Does s need JSON escaping ('"', '\\', control bytes)? Same answer as
+ * sl_json_plain, eight bytes at a time. */
+static inline uint64_t swar_json_special(uint64_t x) {
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
+/* 1 for the bytes JSON must escape. */
+static const unsigned char json_special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+static bool text_plain(const char *s, size_t n) {
+    if (n < 8) {
+        unsigned bad = 0;
+        for (size_t i = 0; i < n; i++) bad |= json_special[(unsigned char)s[i]];
+        return !bad;
+    }
+    uint64_t bad = 0, x;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        bad |= swar_json_special(x);
+    }
+    memcpy(&x, s + n - 8, 8); /* the tail, overlapping: an "any" test allows it */
+    return (bad | swar_json_special(x)) == 0;
+}
+
 static sl_value text_string(const char *s, size_t len) {
-    return sl_string(s, len, sl_json_plain(s, len) ? SL_VF_JSON_PLAIN : 0);
+    return sl_string(s, len, text_plain(s, len) ? SL_VF_JSON_PLAIN : 0);
 }
 
 int sl_csv_infer_text(const char *s, size_t len, sl_value *out) {
@@ -281,14 +313,16 @@ typedef struct scanner {
     const char *end;
     char delim, quote, escape;
     bool trim, multiline, at_eof;
-    size_t store; /* spans kept per row; later fields are only counted */
+    sl_csv_span *spans; /* the decoder's span array */
+    size_t store;       /* spans that fit in it now */
+    size_t limit;       /* spans kept per row (columns); later fields are only counted */
 } scanner;
 
 typedef struct row_scan {
     const char *start;   /* first byte of the row */
     const char *raw_end; /* end of the row's text, line end excluded */
     const char *next;    /* first byte after the row's line end */
-    size_t nfields;      /* fields seen (only the first scanner.store kept) */
+    size_t nfields;      /* fields seen (only the first scanner.limit kept) */
     uint64_t newlines;   /* LF bytes in the row, its line end included */
     uint64_t quote_line; /* ROW_MORE: LFs before the quote that is still open */
     const char *reason;  /* non-NULL: the row is malformed */
@@ -298,6 +332,12 @@ typedef struct row_scan {
 enum { ROW_OK, ROW_MORE };
 enum { T_DELIM, T_EOL, T_END, T_MORE, T_OTHER };
 enum { Q_CLOSED, Q_MORE, Q_BROKEN };
+
+static void scanner_limit(scanner *s, size_t limit) {
+    s->limit = limit;
+    s->spans = s->d->spans;
+    s->store = s->d->span_cap < limit ? s->d->span_cap : limit;
+}
 
 static void scanner_init(scanner *s, sl_csv_decoder *d, const char *end, bool at_eof) {
     const sl_csv_options *o = &d->opt;
@@ -309,7 +349,7 @@ static void scanner_init(scanner *s, sl_csv_decoder *d, const char *end, bool at
     s->trim = o->trim_spaces;
     s->multiline = o->multiline;
     s->at_eof = at_eof;
-    s->store = d->have_columns ? d->ncols : SL_CSV_MAX_COLUMNS;
+    scanner_limit(s, d->have_columns ? d->ncols : SL_CSV_MAX_COLUMNS);
     s->win = end;
     s->win_len = 0;
     s->win_plain = s->win_quoted = 0;
@@ -371,25 +411,31 @@ static inline const char *next_stop(scanner *s, const char *p, bool in_quotes) {
 
 static inline bool is_blank(const scanner *s, char c) { return (c == ' ' || c == '\t') && c != s->delim; }
 
-static void add_span(scanner *s, row_scan *r, const char *p, size_t len, uint8_t kind) {
-    size_t i = r->nfields++;
-    if (len > UINT32_MAX && !r->reason) {
-        r->reason = "value longer than 4 GiB";
-        r->bad_field = i;
-    }
-    if (i >= s->store) return;
+/* Makes room for span i; false when the row keeps no more spans (they are
+ * only counted: the row is too wide and will be rejected). */
+static bool grow_spans(scanner *s, size_t i) {
+    if (i >= s->limit) return false;
     sl_csv_decoder *d = s->d;
-    if (i >= d->span_cap) {
+    while (d->span_cap <= i) {
         d->span_cap = d->span_cap ? d->span_cap * 2 : 64;
         d->spans = sl_xrealloc(d->spans, d->span_cap * sizeof *d->spans);
     }
+    s->spans = d->spans;
+    s->store = d->span_cap < s->limit ? d->span_cap : s->limit;
+    return true;
+}
+
+static inline void add_span(scanner *s, row_scan *r, const char *p, size_t len, uint8_t kind) {
+    size_t i = r->nfields++;
+    if (i >= s->store && !grow_spans(s, i)) return;
     if (kind == SPAN_PLAIN && s->trim) {
         while (len && is_blank(s, *p)) p++, len--;
         while (len && is_blank(s, p[len - 1])) len--;
     }
-    d->spans[i].p = p;
-    d->spans[i].len = (uint32_t)len;
-    d->spans[i].kind = kind;
+    sl_csv_span *sp = &s->spans[i];
+    sp->p = p;
+    sp->len = (uint32_t)len; /* rows longer than 4 GiB are rejected (scan_row) */
+    sp->kind = kind;
 }
 
 /* Where unquoted text starting at p ends: T_DELIM, T_EOL (LF or CRLF),
@@ -474,6 +520,17 @@ static int quoted_end(scanner *s, const char *p, const char **close, uint8_t *ki
     }
 }
 
+static int row_done(row_scan *r, const char *raw_end, const char *next, bool lf) {
+    r->raw_end = raw_end;
+    r->next = next;
+    r->newlines += lf;
+    if ((size_t)(raw_end - r->start) > UINT32_MAX && !r->reason) {
+        r->reason = "row longer than 4 GiB";
+        r->bad_field = 0;
+    }
+    return ROW_OK;
+}
+
 /* Finds the fields of the row starting at row. ROW_MORE: the row does not
  * end within the input (at EOF only an open quote does that). ROW_OK: r
  * describes the row, r->reason set if it is malformed. */
@@ -486,6 +543,19 @@ static int scan_row(scanner *s, const char *row, row_scan *r) {
     r->reason = NULL;
     r->bad_field = 0;
     for (;;) {
+        /* Fast path: unquoted text ended by the delimiter or LF. */
+        if (!s->trim && p < s->end && *p != s->quote) {
+            const char *q = next_stop(s, p, false);
+            if (q < s->end && *q == s->delim) {
+                add_span(s, r, p, (size_t)(q - p), SPAN_PLAIN);
+                p = q + 1;
+                continue;
+            }
+            if (q < s->end && *q == '\n') { /* a CR before it would have stopped the scan */
+                add_span(s, r, p, (size_t)(q - p), SPAN_PLAIN);
+                return row_done(r, q, q + 1, true);
+            }
+        }
         const char *stop, *next;
         int t;
         const char *q = p;
@@ -504,10 +574,8 @@ static int scan_row(scanner *s, const char *row, row_scan *r) {
                 r->reason = "quoted value not closed on its line (multiline is off)";
                 r->bad_field = r->nfields;
                 r->nfields++;
-                r->newlines++;
-                r->raw_end = close > row && close[-1] == '\r' ? close - 1 : close;
-                r->next = close + 1;
-                return ROW_OK;
+                r->newlines++; /* the LF that ends the row */
+                return row_done(r, close > row && close[-1] == '\r' ? close - 1 : close, close + 1, false);
             }
             add_span(s, r, q + 1, (size_t)(close - q - 1), kind);
             p = close + 1;
@@ -530,10 +598,7 @@ static int scan_row(scanner *s, const char *row, row_scan *r) {
             p = next;
             continue;
         }
-        r->raw_end = stop;
-        r->next = next;
-        r->newlines += t == T_EOL;
-        return ROW_OK;
+        return row_done(r, stop, next, t == T_EOL);
     }
 }
 
@@ -889,7 +954,7 @@ static int take_row(sl_csv_decoder *d, scanner *s, sl_decode_ctx *ctx, const row
                 return fatal(err, SL_EPARSE, loc, why);
             }
             if (set_columns(d, r, true) < 0) return too_wide(err, loc, r);
-            s->store = d->ncols;
+            scanner_limit(s, d->ncols);
             batch_names(d, ctx->batch);
             return SL_OK;
         }
@@ -898,7 +963,7 @@ static int take_row(sl_csv_decoder *d, scanner *s, sl_decode_ctx *ctx, const row
             return reject_row(ctx, loc, why, r->start, (size_t)(r->raw_end - r->start), err);
         }
         if (set_columns(d, r, false) < 0) return too_wide(err, loc, r);
-        s->store = d->ncols;
+        scanner_limit(s, d->ncols);
         batch_names(d, ctx->batch);
     }
     if (blank && d->ncols > 1) return SL_OK;
@@ -970,7 +1035,6 @@ int sl_csv_decoder_set_header(sl_csv_decoder *d, const char *line, size_t len) {
     d->rows_skipped = d->opt.skip_rows;
     scanner s;
     scanner_init(&s, d, line + len, true);
-    s.store = SL_CSV_MAX_COLUMNS;
     row_scan r;
     if (scan_row(&s, line, &r) == ROW_MORE || r.reason) return SL_EPARSE;
     return set_columns(d, &r, d->opt.header);

@@ -18,6 +18,7 @@
  * from "C".
  */
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,50 @@ static inline const char *skip_ws(parser *P, const char *p) {
         p++;
     }
     return p;
+}
+
+/* Values are written and copied as two 8-byte words (header, payload):
+ * building one field by field and then copying it whole would make the CPU
+ * wait for the narrow stores to retire (failed store-to-load forwarding),
+ * which costs more than the rest of parsing a small value. */
+_Static_assert(sizeof(sl_value) == 16 && offsetof(sl_value, len) == 4 && offsetof(sl_value, u) == 8,
+               "sl_value layout");
+
+static inline void put_value(sl_value *out, unsigned type, unsigned flags, uint32_t len, uint64_t payload) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t header = (uint64_t)type | (uint64_t)flags << 8 | (uint64_t)len << 32;
+#if defined(__GNUC__)
+    __asm__("" : "+r"(header), "+r"(payload)); /* two 8-byte stores, see copy_value */
+#endif
+    memcpy(out, &header, 8);
+#else
+    out->type = (uint8_t)type;
+    out->flags = (uint8_t)flags;
+    out->pad_ = 0;
+    out->len = len;
+#endif
+    memcpy(&out->u, &payload, 8);
+}
+
+static inline uint64_t ptr_bits(const void *p) { return (uint64_t)(uintptr_t)p; }
+
+static inline uint64_t double_bits(double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+
+static inline void copy_value(sl_value *dst, const sl_value *src) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, (const char *)src + 8, 8);
+#if defined(__GNUC__)
+    /* keep the words in general registers: the compiler would otherwise
+     * merge them into one 16-byte load, which cannot be forwarded */
+    __asm__("" : "+r"(a), "+r"(b));
+#endif
+    memcpy(dst, &a, 8);
+    memcpy((char *)dst + 8, &b, 8);
 }
 
 /* ---- scratch stacks ---- */
@@ -366,18 +411,19 @@ static const char *parse_number(parser *P, const char *p, sl_value *out) {
     }
     if (p == end && !P->final) return need_more(P, p, "");
     size_t text_len = (size_t)(p - start);
+    if (text_len > UINT32_MAX) return fail(P, start, "number longer than 4 GiB");
     if (is_int) {
         if (!truncated) {
             if (!neg && mant <= (uint64_t)INT64_MAX) {
-                *out = sl_int((int64_t)mant);
+                put_value(out, SL_T_INT, 0, 0, mant);
                 return p;
             }
             if (neg && mant <= (uint64_t)INT64_MAX + 1) {
-                *out = sl_int(mant == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mant);
+                put_value(out, SL_T_INT, 0, 0, (uint64_t)0 - mant);
                 return p;
             }
         }
-        *out = sl_decimal(start, text_len);
+        put_value(out, SL_T_DECIMAL, 0, (uint32_t)text_len, ptr_bits(start));
         return p;
     }
     double d;
@@ -391,11 +437,11 @@ static const char *parse_number(parser *P, const char *p, sl_value *out) {
         d = strtod_copy(neg ? start + 1 : start, neg ? text_len - 1 : text_len);
         if (isinf(d) || d == 0.0) {
             /* overflow, or a non-zero number that underflows: keep the text */
-            *out = sl_decimal(start, text_len);
+            put_value(out, SL_T_DECIMAL, 0, (uint32_t)text_len, ptr_bits(start));
             return p;
         }
     }
-    *out = sl_double(neg ? -d : d);
+    put_value(out, SL_T_DOUBLE, 0, 0, double_bits(neg ? -d : d));
     return p;
 }
 
@@ -420,18 +466,22 @@ static const char *parse_object(parser *P, const char *p, sl_value *out, int dep
     p = skip_ws(P, p + 1);
     if (p == end) return need_more(P, p, "unexpected end of input in object");
     if (*p == '}') {
-        *out = sl_struct(NULL, 0);
+        put_value(out, SL_T_STRUCT, 0, 0, 0);
         return p + 1;
     }
     for (;;) {
         if (*p != '"')
             return fail(P, p, P->n_fields == base ? "expected '\"' to start an object key or '}'"
                                                     : "expected '\"' to start an object key");
-        sl_field f;
+        /* the member's slot is taken before its value is parsed: nested
+         * containers stack their children above it */
+        if (P->n_fields == P->cap_fields) grow_fields(P);
+        size_t idx = P->n_fields++;
+        sl_field *slot = &P->fields[idx];
         unsigned flags;
-        p = parse_string(P, p, &f.name, &f.name_len, &flags);
+        p = parse_string(P, p, &slot->name, &slot->name_len, &flags);
         if (!p) return NULL;
-        f.name_flags = flags;
+        slot->name_flags = flags;
         if (p < end && *p == ':') {
             p++;
         } else {
@@ -442,10 +492,10 @@ static const char *parse_object(parser *P, const char *p, sl_value *out, int dep
         }
         p = skip_ws(P, p);
         if (p == end) return need_more(P, p, "unexpected end of input in object");
-        p = parse_value(P, p, &f.value, depth + 1);
+        sl_value v;
+        p = parse_value(P, p, &v, depth + 1);
         if (!p) return NULL;
-        if (P->n_fields == P->cap_fields) grow_fields(P);
-        P->fields[P->n_fields++] = f;
+        copy_value(&P->fields[idx].value, &v); /* the scratch may have moved */
         p = skip_ws(P, p);
         if (p == end) return need_more(P, p, "unexpected end of input in object");
         if (*p == ',') {
@@ -461,7 +511,7 @@ static const char *parse_object(parser *P, const char *p, sl_value *out, int dep
     sl_field *fields = arena_take(P->arena, n * sizeof *fields);
     memcpy(fields, P->fields + base, n * sizeof *fields);
     P->n_fields = base;
-    *out = sl_struct(fields, n);
+    put_value(out, SL_T_STRUCT, 0, (uint32_t)n, ptr_bits(fields));
     return p + 1;
 }
 
@@ -472,15 +522,16 @@ static const char *parse_array(parser *P, const char *p, sl_value *out, int dept
     p = skip_ws(P, p + 1);
     if (p == end) return need_more(P, p, "unexpected end of input in array");
     if (*p == ']') {
-        *out = sl_list(NULL, 0);
+        put_value(out, SL_T_LIST, 0, 0, 0);
         return p + 1;
     }
     for (;;) {
+        if (P->n_vals == P->cap_vals) grow_vals(P);
+        size_t idx = P->n_vals++;
         sl_value v;
         p = parse_value(P, p, &v, depth + 1);
         if (!p) return NULL;
-        if (P->n_vals == P->cap_vals) grow_vals(P);
-        P->vals[P->n_vals++] = v;
+        copy_value(&P->vals[idx], &v); /* the scratch may have moved */
         p = skip_ws(P, p);
         if (p == end) return need_more(P, p, "unexpected end of input in array");
         if (*p == ',') {
@@ -496,7 +547,7 @@ static const char *parse_array(parser *P, const char *p, sl_value *out, int dept
     sl_value *items = arena_take(P->arena, n * sizeof *items);
     memcpy(items, P->vals + base, n * sizeof *items);
     P->n_vals = base;
-    *out = sl_list(items, n);
+    put_value(out, SL_T_LIST, 0, (uint32_t)n, ptr_bits(items));
     return p + 1;
 }
 
@@ -510,7 +561,7 @@ static const char *parse_value(parser *P, const char *p, sl_value *out, int dept
         uint32_t len;
         unsigned flags;
         p = parse_string(P, p, &s, &len, &flags);
-        if (p) *out = sl_string(s, len, flags);
+        if (p) put_value(out, SL_T_STRING, flags, len, ptr_bits(s));
         return p;
     }
     case '-': case '0': case '1': case '2': case '3': case '4':

@@ -124,6 +124,62 @@ static int write_escaped(sl_buf *out, const char *s, size_t len) {
     return SL_OK;
 }
 
+/* Copies len bytes from s to w and returns the OR of all bytes & 0x80
+ * (non-zero when the text has non-ASCII bytes). Short strings use two
+ * overlapping loads instead of a byte loop. */
+static inline unsigned copy_check_ascii(char *w, const char *s, size_t len) {
+    uint64_t a, b;
+    if (len >= 16) {
+#ifdef __SSE2__
+        __m128i acc = _mm_setzero_si128();
+        size_t i = 0;
+        for (; i + 16 <= len; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            _mm_storeu_si128((__m128i *)(void *)(w + i), v);
+            acc = _mm_or_si128(acc, v);
+        }
+        if (i < len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
+            _mm_storeu_si128((__m128i *)(void *)(w + len - 16), v);
+            acc = _mm_or_si128(acc, v);
+        }
+        return (unsigned)_mm_movemask_epi8(acc);
+#else
+        uint64_t acc = 0;
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            memcpy(&a, s + i, 8);
+            memcpy(w + i, &a, 8);
+            acc |= a;
+        }
+        memcpy(&a, s + len - 8, 8);
+        memcpy(w + len - 8, &a, 8);
+        return (acc | a) & 0x8080808080808080ull ? 1 : 0;
+#endif
+    }
+    if (len >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+        memcpy(w, &a, 8);
+        memcpy(w + len - 8, &b, 8);
+        return (a | b) & 0x8080808080808080ull ? 1 : 0;
+    }
+    if (len >= 4) {
+        uint32_t c, d;
+        memcpy(&c, s, 4);
+        memcpy(&d, s + len - 4, 4);
+        memcpy(w, &c, 4);
+        memcpy(w + len - 4, &d, 4);
+        return (c | d) & 0x80808080u ? 1 : 0;
+    }
+    unsigned high = 0;
+    for (size_t i = 0; i < len; i++) {
+        w[i] = s[i];
+        high |= (unsigned char)s[i];
+    }
+    return high & 0x80;
+}
+
 /* String known to need no escaping: copy it, checking UTF-8 only when it
  * has non-ASCII bytes. Quotes included. */
 static int write_plain(sl_buf *out, const char *s, size_t len) {
@@ -131,22 +187,7 @@ static int write_plain(sl_buf *out, const char *s, size_t len) {
     if (rc) return rc;
     char *w = wpos(out);
     *w++ = '"';
-    size_t i = 0;
-    unsigned high = 0;
-#ifdef __SSE2__
-    __m128i acc = _mm_setzero_si128();
-    for (; i + 16 <= len; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        _mm_storeu_si128((__m128i *)(void *)(w + i), v);
-        acc = _mm_or_si128(acc, v);
-    }
-    high = (unsigned)_mm_movemask_epi8(acc);
-#endif
-    for (; i < len; i++) {
-        w[i] = s[i];
-        high |= (unsigned char)s[i] & 0x80;
-    }
-    if (high && !utf8_valid(s, len)) return write_escaped(out, s, len);
+    if (copy_check_ascii(w, s, len) && !utf8_valid(s, len)) return write_escaped(out, s, len);
     w[len] = '"';
     out->len += len + 2;
     return SL_OK;

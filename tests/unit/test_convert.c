@@ -110,7 +110,7 @@ static void test_parse_date(void **state) {
         const char *text;
         int64_t days;
     } good[] = {
-        {"1970-01-01", 0},     {"1969-12-31", -1},    {"2024-02-29", 19782}, {"2000-02-29", 11016},
+        {"1970-01-01", 0},       {"1969-12-31", -1},        {"2024-02-29", 19782},    {"2000-02-29", 11016},
         {"0001-01-01", -719162}, {"+10000-01-01", 2932897}, {"-0001-12-31", -719529},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -121,9 +121,9 @@ static void test_parse_date(void **state) {
         assert_string_equal(text(sl_date(days)), good[i].text);
     }
     static const char *const bad[] = {
-        "",           "1970-1-01",  "1970-01-1",   "70-01-01",    "1900-02-29", "2023-02-29", "2024-02-30",
-        "2024-13-01", "2024-00-10", "2024-04-31",  "2024-01-01x", " 2024-01-01", "2024/01/01", "+123-01-01",
-        "2024-01-01T00:00:00",
+        "",           "1970-1-01",  "1970-01-1",           "70-01-01",   "1900-02-29",  "2023-02-29",
+        "2024-02-30", "2024-13-01", "2024-00-10",          "2024-04-31", "2024-01-01x", " 2024-01-01",
+        "2024/01/01", "+123-01-01", "2024-01-01T00:00:00",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t days;
@@ -192,8 +192,17 @@ static void test_timestamp_text_round_trip(void **state) {
     assert_string_equal(text(sl_timestamp(-62135596800LL * 1000000)), "0001-01-01T00:00:00Z");
     assert_string_equal(text(sl_timestamp(INT64_MAX)), "+294247-01-10T04:00:54.775807Z");
     assert_string_equal(text(sl_timestamp(INT64_MIN)), "-290308-12-21T19:59:05.224192Z");
-    static const int64_t samples[] = {0,         1,         -1,        999,        -999,       86400000000LL - 1,
-                                      INT64_MAX, INT64_MIN, 951782400123456LL, -2208988800000000LL, -62198755200000001LL};
+    static const int64_t samples[] = {0,
+                                      1,
+                                      -1,
+                                      999,
+                                      -999,
+                                      86400000000LL - 1,
+                                      INT64_MAX,
+                                      INT64_MIN,
+                                      951782400123456LL,
+                                      -2208988800000000LL,
+                                      -62198755200000001LL};
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
         const char *s = text(sl_timestamp(samples[i]));
         assert_int_equal(ts(s), samples[i]);
@@ -247,7 +256,8 @@ static void test_cast_to_long(void **state) {
     assert_int_equal(cast_ok(sl_double(-9223372036854775808.0), SL_T_INT).u.i, INT64_MIN);
     assert_int_equal(cast_ok(sl_double(-3.0), SL_T_INT).u.i, -3);
     assert_int_equal(cast_ok(sl_double(-0.0), SL_T_INT).u.i, 0);
-    cast_fails(sl_double(9223372036854775808.0), SL_T_INT, "cannot cast double 9.223372036854776e+18 to long: out of range");
+    cast_fails(sl_double(9223372036854775808.0), SL_T_INT,
+               "cannot cast double 9.223372036854776e+18 to long: out of range");
     cast_fails(sl_double(9.3e18), SL_T_INT, "cannot cast double 9.3e+18 to long: out of range");
     cast_fails(sl_double(1.5), SL_T_INT, "cannot cast double 1.5 to long: not a whole number");
     cast_fails(sl_double(NAN), SL_T_INT, "cannot cast double NaN to long: not a number");
@@ -442,9 +452,9 @@ static void test_path(void **state) {
     assert_int_equal(v->type, SL_T_STRUCT);
     assert_ptr_equal(PATH(""), &rec);
     static const char *const missing[] = {
-        "a.x",     "a.b.c.d", "tags[2]",  "tags[-1]", "tags[]", "tags[1", "tags.0", "a[0]", "a.",
-        ".a",      "a..b",    "a.[0]",    "list[0]b", "`a.b",   "nope",   "tags[99999999999]", "`a.b`x",
-        "list[3]",
+        "a.x",    "a.b.c.d", "tags[2]", "tags[-1]", "tags[]",   "tags[1", "tags.0", "a[0]",
+        "a.",     ".a",      "a..b",    "a.[0]",    "list[0]b", "`a.b",   "nope",   "tags[99999999999]",
+        "`a.b`x", "list[3]",
     };
     for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++)
         if (PATH(missing[i])) fail_msg("path '%s' found something", missing[i]);
@@ -535,7 +545,8 @@ static void test_compare_order(void **state) {
         for (size_t j = 0; j < n; j++) {
             int want = i < j ? -1 : i > j ? 1 : 0;
             int got = sign(sl_value_compare(&order[i], &order[j]));
-            if (got != want) fail_msg("compare(#%zu %s, #%zu %s) = %d, want %d", i, text(order[i]), j, text(order[j]), got, want);
+            if (got != want)
+                fail_msg("compare(#%zu %s, #%zu %s) = %d, want %d", i, text(order[i]), j, text(order[j]), got, want);
             assert_int_equal(sl_value_equal(&order[i], &order[j]), i == j);
         }
     }

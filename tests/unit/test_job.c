@@ -76,8 +76,8 @@ static const sl_node_type sink_type = {.name = "sink",
                                        .check = sink_check,
                                        .release = sink_release};
 
-static const sl_node_type *const fake_types[] = {&src_type, &xform_type, &join_type, &union_type, &defaults_type,
-                                                 &sink_type};
+static const sl_node_type *const fake_types[] = {&src_type,   &xform_type,    &join_type,
+                                                 &union_type, &defaults_type, &sink_type};
 
 static const sl_node_type *fake_find(const char *name) {
     for (size_t i = 0; i < sizeof fake_types / sizeof fake_types[0]; i++)
@@ -130,8 +130,7 @@ static sl_error load_fail_args(const char *text, const sl_jobarg *args, size_t n
     assert_int_not_equal(rc, 0);
     assert_null(job);
     assert_int_equal(err.code, rc);
-    if (!strstr(err.message, want) || err.line != line || err.column != column ||
-        strcmp(err.node, node ? node : "")) {
+    if (!strstr(err.message, want) || err.line != line || err.column != column || strcmp(err.node, node ? node : "")) {
         print_error("got %d:%d node '%s': %s\nwant %d:%d node '%s': …%s…\n", err.line, err.column, err.node,
                     err.message, line, column, node ? node : "", want);
         fail();
@@ -156,14 +155,14 @@ static void assert_str_value(const sl_value *v, const char *want) {
     assert_memory_equal(v->u.s, want, v->len);
 }
 
-#define MINIMAL_NODES                                                                                                \
-    "nodes:\n"                                                                                                       \
-    "  in:\n"                                                                                                        \
-    "    type: src\n"                                                                                                \
-    "    path: data/in.json\n"                                                                                       \
-    "  out:\n"                                                                                                       \
-    "    type: sink\n"                                                                                               \
-    "    input: in\n"                                                                                                \
+#define MINIMAL_NODES                                                                                                  \
+    "nodes:\n"                                                                                                         \
+    "  in:\n"                                                                                                          \
+    "    type: src\n"                                                                                                  \
+    "    path: data/in.json\n"                                                                                         \
+    "  out:\n"                                                                                                         \
+    "    type: sink\n"                                                                                                 \
+    "    input: in\n"                                                                                                  \
     "    path: data/out\n"
 
 /* ---- valid jobs ---- */
@@ -568,6 +567,7 @@ static void test_structure_errors(void **state) {
     load_fail("name: x\n", 1, 1, NULL, "the job has no nodes");
     load_fail("nodes:\n", 1, 7, NULL, "the job has no nodes");
     load_fail("nodes: [a]\n", 1, 8, NULL, "'nodes' expects a mapping");
+    load_fail("nodes: {}\n", 1, 8, NULL, "the job has no nodes");
     load_fail("", 1, 1, NULL, "the job file is empty");
     load_fail("# only a comment\n", 1, 1, NULL, "the job file is empty");
     load_fail("- a\n- b\n", 1, 1, NULL, "a job file is a mapping");
@@ -602,8 +602,9 @@ static void test_yaml_errors(void **state) {
                              "  in:\n"
                              "    type: src\n"
                              "   path: p\n",
-                             4, 4, NULL, "invalid YAML: did not find expected key (while parsing a block mapping "
-                                         "that starts at line 2, column 3)");
+                             4, 4, NULL,
+                             "invalid YAML: did not find expected key (while parsing a block mapping "
+                             "that starts at line 2, column 3)");
     load_fail("nodes:\n  a: [1, 2\n", 3, 1, NULL, "invalid YAML: did not find expected ',' or ']'");
     load_fail("nodes:\n"
               "  in:\n"
@@ -893,20 +894,13 @@ static void test_parse_size(void **state) {
     static const struct {
         const char *text;
         int64_t want;
-    } ok[] = {{"4096", 4096},
-              {"0", 0},
-              {"512k", 512 * 1024},
-              {"512K", 512 * 1024},
-              {"64MB", 64ll << 20},
-              {"64 MiB", 64ll << 20},
-              {"1 GiB", 1ll << 30},
-              {"1g", 1ll << 30},
-              {"2T", 2ll << 40},
-              {"1.5K", 1536},
-              {"0.5 GB", 512ll << 20},
-              {"10B", 10},
-              {" 7 kb ", 7168},
-              {"8191P", 8191ll << 50}};
+    } ok[] = {{"4096", 4096},          {"0", 0},
+              {"512k", 512 * 1024},    {"512K", 512 * 1024},
+              {"64MB", 64ll << 20},    {"64 MiB", 64ll << 20},
+              {"1 GiB", 1ll << 30},    {"1g", 1ll << 30},
+              {"2T", 2ll << 40},       {"1.5K", 1536},
+              {"0.5 GB", 512ll << 20}, {"10B", 10},
+              {" 7 kb ", 7168},        {"8191P", 8191ll << 50}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         int64_t got = -1;
         assert_int_equal(sl_parse_size(ok[i].text, &got), 0);
@@ -939,7 +933,8 @@ static void test_help(void **state) {
     sl_buf_reset(&b);
     sl_options_help(src_opts, false, &b);
     assert_non_null(strstr(b.data, "  path (path, required)\n      Where to read.\n"));
-    assert_non_null(strstr(b.data, "  format (enum, default auto)\n      Input format.\n      one of: json, csv, auto\n"));
+    assert_non_null(
+        strstr(b.data, "  format (enum, default auto)\n      Input format.\n      one of: json, csv, auto\n"));
 
     sl_buf_reset(&b);
     sl_options_help(xform_opts, true, &b);

@@ -163,8 +163,8 @@ static void test_long_double_choice_and_widen(void **state) {
                      "|    |-- long\n"
                      "|    |-- double\n"
                      "|    |-- string\n");
-    assert_true(sl_schema_field_nullable(s, 0));  /* null in record 3 */
-    assert_true(sl_schema_field_nullable(s, 1));  /* missing in record 3 */
+    assert_true(sl_schema_field_nullable(s, 0)); /* null in record 3 */
+    assert_true(sl_schema_field_nullable(s, 1)); /* missing in record 3 */
     assert_false(sl_schema_field_nullable(s, 2));
     assert_glue(s, "struct<x:double,y:array<double>,z:string>");
 
@@ -185,8 +185,9 @@ static void test_long_double_choice_and_widen(void **state) {
 
 static void test_nested_struct_field_added(void **state) {
     (void)state;
-    sl_schema *s = observe_all("{\"id\":1,\"m\":{\"host\":\"a\"}}", "{\"id\":2,\"m\":{\"host\":\"b\",\"tags\":[\"x\"]}}",
-                               "{\"id\":3,\"m\":{\"tags\":[],\"host\":\"c\"},\"extra\":{\"k\":1}}", NULL);
+    sl_schema *s =
+        observe_all("{\"id\":1,\"m\":{\"host\":\"a\"}}", "{\"id\":2,\"m\":{\"host\":\"b\",\"tags\":[\"x\"]}}",
+                    "{\"id\":3,\"m\":{\"tags\":[],\"host\":\"c\"},\"extra\":{\"k\":1}}", NULL);
     assert_prints(s, "root\n"
                      "|-- id: long\n"
                      "|-- m: struct\n"
@@ -331,7 +332,8 @@ static void test_merge(void **state) {
                           "|    |-- g: array\n"
                           "|    |    |-- element: struct\n"
                           "|    |    |    |-- h: long\n");
-    for (size_t i = 0; i < sl_schema_field_count(merged); i++) assert_true(sl_schema_field_nullable(merged, i));
+    for (size_t i = 0; i < sl_schema_field_count(merged); i++)
+        assert_true(sl_schema_field_nullable(merged, i));
 
     /* merging two frames' schemas: halves give the whole */
     sl_schema *first = NULL, *second = NULL;
@@ -415,7 +417,8 @@ static void test_repeated_shape(void **state) {
     /* the same shape many times: one tree, counts add up */
     sl_schema *s = NULL;
     sl_value v = json("{\"a\":1,\"b\":\"x\",\"c\":[1,2,3],\"d\":{\"e\":true}}");
-    for (int i = 0; i < 1000; i++) sl_schema_observe(&s, &v);
+    for (int i = 0; i < 1000; i++)
+        sl_schema_observe(&s, &v);
     sl_schema *one = sl_schema_of(&v);
     assert_true(sl_schema_equal(s, one));
     assert_int_equal(sl_schema_count(s), 1000);
@@ -428,7 +431,8 @@ static void test_repeated_shape(void **state) {
     sl_schema_observe(&s, &w);
     assert_prints(s, "root\n|-- a: long\n|-- b: string\n|-- c: array\n|    |-- element: long\n"
                      "|-- d: struct\n|    |-- e: boolean\n");
-    for (size_t i = 0; i < 4; i++) assert_false(sl_schema_field_nullable(s, i));
+    for (size_t i = 0; i < 4; i++)
+        assert_false(sl_schema_field_nullable(s, i));
     sl_schema_free(s);
 
     /* a record naming a field twice (built by hand: JSON readers may pass it on) */
@@ -489,12 +493,14 @@ static void test_hand_built_and_glue_types(void **state) {
     sl_schema *m = sl_schema_merge(d[0], d[1]);
     assert_glue(m, "decimal(26,6)");
     sl_schema_free(m);
-    for (int i = 0; i < 6; i++) sl_schema_free(d[i]);
+    for (int i = 0; i < 6; i++)
+        sl_schema_free(d[i]);
 
     /* names that need escaping in JSON */
     sl_schema *q = sl_schema_new(SL_T_STRUCT);
     sl_schema_add_field(q, "a\"b\n", 4, sl_schema_new(SL_T_NULL));
-    assert_json(q, "{\"type\":\"struct\",\"fields\":[{\"name\":\"a\\\"b\\u000a\",\"type\":\"null\",\"nullable\":false}]}");
+    assert_json(q,
+                "{\"type\":\"struct\",\"fields\":[{\"name\":\"a\\\"b\\u000a\",\"type\":\"null\",\"nullable\":false}]}");
     sl_schema_free(q);
     assert_prints(NULL, "root\n");
 }
