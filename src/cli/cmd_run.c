@@ -148,15 +148,16 @@ static void print_summary(const sl_job *job, const sl_exec_result *res, int rc, 
     printf("run %s %s in %.2f s: %llu records read, %llu to the error output\n", res->run_id,
            rc ? "FAILED" : "succeeded", res->seconds, (unsigned long long)res->records_read,
            (unsigned long long)res->records_rejected);
-    printf("  %-20s %-14s %12s %12s %8s %9s\n", "node", "type", "records in", "records out", "errors", "time");
+    printf("  %-20s %-14s %12s %12s %8s %9s\n", "node", "type", "in", "out", "errors", "cpu time");
     for (size_t i = 0; i < job->n_nodes; i++) {
         const sl_node *n = job->nodes[i];
-        char in[24];
+        char in[24], out[24];
         if (n->type->kind == SL_NODE_SOURCE) snprintf(in, sizeof in, "%.1f MB", (double)n->stats.bytes_in / 1e6);
         else snprintf(in, sizeof in, "%llu", (unsigned long long)n->stats.records_in);
-        printf("  %-20s %-14s %12s %12llu %8llu %8.2fs\n", n->name, n->type->name, in,
-               (unsigned long long)n->stats.records_out, (unsigned long long)n->stats.errors,
-               (double)n->stats.nanos / 1e9);
+        if (n->type->kind == SL_NODE_TARGET) snprintf(out, sizeof out, "%.1f MB", (double)n->stats.bytes_out / 1e6);
+        else snprintf(out, sizeof out, "%llu", (unsigned long long)n->stats.records_out);
+        printf("  %-20s %-14s %12s %12s %8llu %8.2fs\n", n->name, n->type->name, in, out,
+               (unsigned long long)n->stats.errors, (double)n->stats.nanos / 1e9);
     }
     for (size_t i = 0; i < job->n_nodes; i++) {
         const sl_node *n = job->nodes[i];
@@ -196,10 +197,11 @@ static void print_json_summary(const sl_job *job, const sl_exec_result *res, int
         sl_buf_adds(&b, "{\"name\":");
         sl_json_write_string(&b, n->name, strlen(n->name));
         sl_buf_printf(&b, ",\"type\":\"%s\",\"records_in\":%llu,\"records_out\":%llu,\"errors\":%llu,"
-                          "\"bytes_in\":%llu,\"seconds\":%.3f}",
+                          "\"bytes_in\":%llu,\"bytes_out\":%llu,\"seconds\":%.3f}",
                       n->type->name, (unsigned long long)n->stats.records_in,
                       (unsigned long long)n->stats.records_out, (unsigned long long)n->stats.errors,
-                      (unsigned long long)n->stats.bytes_in, (double)n->stats.nanos / 1e9);
+                      (unsigned long long)n->stats.bytes_in, (unsigned long long)n->stats.bytes_out,
+                      (double)n->stats.nanos / 1e9);
     }
     sl_buf_adds(&b, "]}\n");
     fputs(b.data, stdout);

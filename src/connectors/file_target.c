@@ -175,6 +175,7 @@ static int target_close(void *state, sl_error *err) {
     if (rc) {
         sl_outstream_discard(w->out);
     } else {
+        __atomic_fetch_add(&w->node->stats.bytes_out, sl_outstream_bytes_out(w->out), __ATOMIC_RELAXED);
         rc = sl_outstream_close(w->out, false, err);
     }
     if (!rc) {

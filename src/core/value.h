@@ -136,7 +136,8 @@ bool sl_value_equal(const sl_value *x, const sl_value *y);
 int sl_value_compare(const sl_value *x, const sl_value *y);
 
 /* ---- conversions (convert.c; used by casts in apply_mapping, expressions, CSV) ---- */
-/* Convert v to type `to`. Strings and bytes of the result live in arena a.
+/* Convert v to type `to`. Strings and bytes of the result live in arena a
+ * (a cast to the value's own type returns it unchanged, sharing its memory).
  * Returns 0, or SL_ETYPE with a reason in err->message ("cannot cast string
  * 'abc' to long"). NULL converts to NULL. */
 struct sl_error;
@@ -150,7 +151,8 @@ sl_value sl_value_to_text(sl_arena *a, const sl_value *v);
 /* Calendar helpers (proleptic Gregorian, UTC). */
 int64_t sl_days_from_civil(int64_t y, unsigned m, unsigned d);
 void sl_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
-/* Parse ISO 8601 date "YYYY-MM-DD" / timestamp "YYYY-MM-DD[T ]HH:MM:SS[.ffffff][Z|±HH:MM]".
+/* Parse ISO 8601 date "YYYY-MM-DD" / timestamp "YYYY-MM-DD[Tt ]HH:MM[:SS[.fffffffff]][Zz|±HH[[:]MM]]"
+ * (fractions beyond microseconds are truncated; no offset means UTC).
  * Return 0 or SL_EPARSE. */
 int sl_parse_date(const char *s, size_t len, int64_t *days);
 int sl_parse_timestamp(const char *s, size_t len, int64_t *micros);
