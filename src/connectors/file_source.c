@@ -39,7 +39,8 @@ static const sl_option source_options[] = {
     {"recursive", SL_OPT_BOOL, "true", "Descend into subdirectories of a directory path.", NULL, 0},
     {"split_size", SL_OPT_SIZE, "64MB",
      "Uncompressed files larger than this are read as several byte ranges in parallel (JSON lines, and CSV "
-     "unless multiline is set). Compressed files are always read whole.",
+     "unless multiline is set). Left unset, a big file is cut into at least four ranges per worker thread "
+     "(each at least 8MB) so the workers finish together. Compressed files are always read whole.",
      NULL, 0},
     {"delimiter", SL_OPT_STRING, ",", "CSV field delimiter (one character; \\t for tab).", NULL, 0},
     {"quote", SL_OPT_STRING, "\"", "CSV quote character.", NULL, 0},
@@ -197,8 +198,13 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
             add_split(splits, &n, &cap, path, 0, UINT64_MAX, (uint32_t)i);
             continue;
         }
-        for (uint64_t off = 0; off < size; off += split_size)
-            add_split(splits, &n, &cap, path, off, off + split_size < size ? split_size : UINT64_MAX, (uint32_t)i);
+        /* Unless split_size was set, cut a big file into at least 4 ranges per
+         * worker (each at least 8 MB) so workers finish together. */
+        uint64_t range = split_size;
+        uint64_t balanced = size / ((uint64_t)run->threads * 4);
+        if (!sl_node_opt(node, "split_size")->set && balanced < range) range = balanced > (8u << 20) ? balanced : (8u << 20);
+        for (uint64_t off = 0; off < size; off += range)
+            add_split(splits, &n, &cap, path, off, off + range < size ? range : UINT64_MAX, (uint32_t)i);
     }
     sl_strlist_free(&files);
     if (rc) {
