@@ -73,13 +73,15 @@ static int layout(int negative, const char *digits, int n, int e, char *out) {
         if (e <= 0) {
             *p++ = '0';
             *p++ = '.';
-            for (int i = 0; i < -e; i++) *p++ = '0';
+            for (int i = 0; i < -e; i++)
+                *p++ = '0';
             memcpy(p, digits, (size_t)n);
             p += n;
         } else if (n <= e) {
             memcpy(p, digits, (size_t)n);
             p += n;
-            for (int i = n; i < e; i++) *p++ = '0';
+            for (int i = n; i < e; i++)
+                *p++ = '0';
             *p++ = '.';
             *p++ = '0';
         } else {
@@ -125,7 +127,8 @@ static int format_fast(int negative, double d, char *out) {
             char *digits = utoa_backwards((uint64_t)m, end);
             int n = (int)(end - digits);
             int e = n - k; /* value = 0.digits * 10^e */
-            while (n > 1 && digits[n - 1] == '0') n--;
+            while (n > 1 && digits[n - 1] == '0')
+                n--;
             return layout(negative, digits, n, e, out);
         }
     }
@@ -146,7 +149,8 @@ static int format_slow(int negative, double d, char *out) {
         for (; *p != 'e'; p++)
             if (*p != '.') digits[n++] = *p;
         int sci = atoi(p + 1);
-        while (n > 1 && digits[n - 1] == '0') n--;
+        while (n > 1 && digits[n - 1] == '0')
+            n--;
         return layout(negative, digits, n, sci + 1, out);
     }
     return 0; /* not reached: 17 digits always round-trip */

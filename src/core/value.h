@@ -53,7 +53,10 @@ typedef enum sl_type {
 enum {
     /* STRING / field name: bytes contain nothing JSON must escape
      * ('"', '\\', control characters), so a JSON writer may copy them. */
-    SL_VF_JSON_PLAIN = 1
+    SL_VF_JSON_PLAIN = 1,
+    /* STRING / field name: bytes are known to be valid UTF-8 (set by readers
+     * that validated them), so writers need not check again. */
+    SL_VF_UTF8 = 2
 };
 
 typedef struct sl_value sl_value;

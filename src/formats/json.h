@@ -50,8 +50,8 @@ int sl_json_parse(const char *p, size_t len, sl_arena *a, sl_value *out, sl_erro
 #define SL_JSON_SCRATCH_FIELDS 128
 
 typedef struct sl_json_decoder {
-    int state;           /* internal: top level, or where inside a top-level array */
-    bool started;        /* internal: the byte order mark check at file start is done */
+    int state;                               /* internal: top level, or where inside a top-level array */
+    bool started;                            /* internal: the byte order mark check at file start is done */
     sl_value values[SL_JSON_SCRATCH_VALUES]; /* internal scratch */
     sl_field fields[SL_JSON_SCRATCH_FIELDS]; /* internal scratch */
 } sl_json_decoder;
@@ -73,11 +73,12 @@ void sl_json_decoder_init(sl_json_decoder *d);
  * err->line set. A negative status from ctx->reject is returned as is.
  *
  * Records go to ctx->batch (arena: ctx->batch->arena) with sl_recloc of their
- * first byte; decoding stops once ctx->batch->count reaches ctx->max_records.
+ * first byte; decoding stops once ctx->batch->count reaches ctx->max_records
+ * (0 = no limit). With ctx->reject NULL a bad record is fatal (SL_EPARSE).
  * *consumed = bytes used; ctx->line and ctx->offset advance past them. An
  * incomplete record at the end of buf is left unconsumed unless at_eof. */
-int sl_json_decode(sl_json_decoder *d, const char *buf, size_t len, bool at_eof, size_t *consumed,
-                   sl_decode_ctx *ctx, sl_error *err);
+int sl_json_decode(sl_json_decoder *d, const char *buf, size_t len, bool at_eof, size_t *consumed, sl_decode_ctx *ctx,
+                   sl_error *err);
 
 /* ---- writer ---- */
 

@@ -31,18 +31,19 @@ static inline const char *sl_json_scan(const char *p, const char *end) {
         p += 16;
     }
 #endif
-    while (p < end && !sl_json_stop_byte[(unsigned char)*p]) p++;
+    while (p < end && !sl_json_stop_byte[(unsigned char)*p])
+        p++;
     return p;
 }
 
 /* Kinds of malformed UTF-8, as returned by sl_json_utf8_seq. */
 enum {
-    SL_UTF8_BAD_BYTE = -1,   /* continuation byte or 0xF8.. where a sequence must start */
-    SL_UTF8_OVERLONG = -2,   /* C0/C1 lead, or E0/F0 with a too-small second byte */
-    SL_UTF8_SURROGATE = -3,  /* ED A0..BF: UTF-16 surrogate encoded in UTF-8 */
-    SL_UTF8_TOO_BIG = -4,    /* above U+10FFFF (F4 90.., F5..F7) */
-    SL_UTF8_BAD_CONT = -5,   /* a continuation byte is missing */
-    SL_UTF8_TRUNCATED = -6   /* the buffer ends inside an otherwise valid prefix */
+    SL_UTF8_BAD_BYTE = -1,  /* continuation byte or 0xF8.. where a sequence must start */
+    SL_UTF8_OVERLONG = -2,  /* C0/C1 lead, or E0/F0 with a too-small second byte */
+    SL_UTF8_SURROGATE = -3, /* ED A0..BF: UTF-16 surrogate encoded in UTF-8 */
+    SL_UTF8_TOO_BIG = -4,   /* above U+10FFFF (F4 90.., F5..F7) */
+    SL_UTF8_BAD_CONT = -5,  /* a continuation byte is missing */
+    SL_UTF8_TRUNCATED = -6  /* the buffer ends inside an otherwise valid prefix */
 };
 
 /* Length (2..4) of the valid UTF-8 sequence starting at p (p[0] >= 0x80),

@@ -28,6 +28,7 @@
 #include "formats/json.h"
 #include "formats/json_int.h"
 
+/* clang-format off */
 const unsigned char sl_json_stop_byte[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -38,17 +39,18 @@ const unsigned char sl_json_stop_byte[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
+/* clang-format on */
 
 /* Decoder states: where the next byte sits relative to a top-level array. */
 enum { ST_TOP, ST_ARRAY_FIRST, ST_ARRAY_NEXT, ST_ARRAY_ELEM };
 
 typedef struct parser {
     const char *end;
-    bool final;          /* the end of the buffer is the end of the input */
+    bool final; /* the end of the buffer is the end of the input */
     sl_arena *arena;
-    sl_value *vals;      /* scratch stack of array items */
+    sl_value *vals; /* scratch stack of array items */
     size_t n_vals, cap_vals;
-    sl_field *fields;    /* scratch stack of object members */
+    sl_field *fields; /* scratch stack of object members */
     size_t n_fields, cap_fields;
     uint64_t newlines;   /* newlines crossed since the counter was cleared */
     const char *err_pos; /* failure position */
@@ -115,8 +117,7 @@ static inline const char *skip_ws(parser *P, const char *p) {
  * building one field by field and then copying it whole would make the CPU
  * wait for the narrow stores to retire (failed store-to-load forwarding),
  * which costs more than the rest of parsing a small value. */
-_Static_assert(sizeof(sl_value) == 16 && offsetof(sl_value, len) == 4 && offsetof(sl_value, u) == 8,
-               "sl_value layout");
+_Static_assert(sizeof(sl_value) == 16 && offsetof(sl_value, len) == 4 && offsetof(sl_value, u) == 8, "sl_value layout");
 
 static inline void put_value(sl_value *out, unsigned type, unsigned flags, uint32_t len, uint64_t payload) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -268,8 +269,8 @@ static char *put_utf8(char *w, unsigned long cp) {
 /* String with escapes: q is the first backslash after start (the byte after
  * the opening quote). Validates up to the closing quote, then decodes into
  * the arena (the decoded text is never longer than the escaped text). */
-static const char *parse_string_escaped(parser *P, const char *start, const char *q, const char **s,
-                                        uint32_t *len, unsigned *flags) {
+static const char *parse_string_escaped(parser *P, const char *start, const char *q, const char **s, uint32_t *len,
+                                        unsigned *flags) {
     const char *end = P->end;
     bool plain = true;
     unsigned long cp;
@@ -306,7 +307,7 @@ static const char *parse_string_escaped(parser *P, const char *start, const char
     }
     *s = out;
     *len = (uint32_t)(w - out);
-    *flags = plain ? SL_VF_JSON_PLAIN : 0;
+    *flags = plain ? SL_VF_JSON_PLAIN | SL_VF_UTF8 : SL_VF_UTF8;
     return close + 1;
 }
 
@@ -331,7 +332,7 @@ static inline const char *parse_string(parser *P, const char *p, const char **s,
     if ((size_t)(q - start) > UINT32_MAX) return fail(P, start, "string longer than 4 GiB");
     *s = start;
     *len = (uint32_t)(q - start);
-    *flags = SL_VF_JSON_PLAIN;
+    *flags = SL_VF_JSON_PLAIN | SL_VF_UTF8;
     return q + 1;
 }
 
@@ -361,7 +362,7 @@ static const char *parse_number(parser *P, const char *p, sl_value *out) {
         if (++p == end) return need_more(P, p, "unexpected end of input in number");
     }
     uint64_t mant = 0;
-    int nsig = 0;          /* significant digits in mant */
+    int nsig = 0;           /* significant digits in mant */
     bool truncated = false; /* more than 19 significant digits */
     if (*p == '0') {
         p++;
@@ -471,8 +472,9 @@ static const char *parse_object(parser *P, const char *p, sl_value *out, int dep
     }
     for (;;) {
         if (*p != '"')
-            return fail(P, p, P->n_fields == base ? "expected '\"' to start an object key or '}'"
-                                                    : "expected '\"' to start an object key");
+            return fail(P, p,
+                        P->n_fields == base ? "expected '\"' to start an object key or '}'"
+                                            : "expected '\"' to start an object key");
         /* the member's slot is taken before its value is parsed: nested
          * containers stack their children above it */
         if (P->n_fields == P->cap_fields) grow_fields(P);
@@ -564,9 +566,17 @@ static const char *parse_value(parser *P, const char *p, sl_value *out, int dept
         if (p) put_value(out, SL_T_STRING, flags, len, ptr_bits(s));
         return p;
     }
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-        return parse_number(P, p, out);
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9': return parse_number(P, p, out);
     case 't': return parse_literal(P, p, "true", 4, sl_bool(true), out);
     case 'f': return parse_literal(P, p, "false", 5, sl_bool(false), out);
     case 'n': return parse_literal(P, p, "null", 4, sl_null(), out);
@@ -595,7 +605,8 @@ static void describe_found(const parser *P, char *out, size_t size) {
 /* 1-based column of pos: bytes since the last newline in [begin, pos). */
 static int column_of(const char *begin, const char *pos) {
     const char *q = pos;
-    while (q > begin && q[-1] != '\n') q--;
+    while (q > begin && q[-1] != '\n')
+        q--;
     size_t col = (size_t)(pos - q) + 1;
     return col > (size_t)0x7fffffff ? 0 : (int)col;
 }
@@ -623,7 +634,8 @@ int sl_json_parse(const char *p, size_t len, sl_arena *a, sl_value *out, sl_erro
     describe_found(&P, found, sizeof found);
     size_t off = (size_t)(P.err_pos - p);
     int line = 1;
-    for (const char *r = p; r < P.err_pos && (r = memchr(r, '\n', (size_t)(P.err_pos - r))) != NULL; r++) line++;
+    for (const char *r = p; r < P.err_pos && (r = memchr(r, '\n', (size_t)(P.err_pos - r))) != NULL; r++)
+        line++;
     *out = sl_null();
     if (!err) return SL_EPARSE;
     sl_error_set(err, SL_EPARSE, "invalid JSON at byte %zu: %s%s", off, P.err_msg, found);
@@ -673,7 +685,8 @@ static int reject_line(parser *P, const char *rec, bool at_eof, uint64_t line, i
     } else {
         /* the value ran past the end of its line: report where it failed */
         const char *ls = P->err_pos;
-        while (ls > rec && ls[-1] != '\n') ls--;
+        while (ls > rec && ls[-1] != '\n')
+            ls--;
         uint64_t err_line = line + P->newlines;
         snprintf(reason, sizeof reason,
                  "invalid JSON: value not complete at the end of its line (parsing went on to line %llu, byte %zu: "
@@ -696,13 +709,12 @@ static int decode_fatal(parser *P, const char *buf, uint64_t line, sl_decode_ctx
     return SL_EPARSE;
 }
 
-int sl_json_decode(sl_json_decoder *d, const char *buf, size_t len, bool at_eof, size_t *consumed,
-                   sl_decode_ctx *ctx, sl_error *err) {
+int sl_json_decode(sl_json_decoder *d, const char *buf, size_t len, bool at_eof, size_t *consumed, sl_decode_ctx *ctx,
+                   sl_error *err) {
     sl_batch *batch = ctx->batch;
     const char *p = buf, *end = buf + len;
     parser P;
-    parser_init(&P, end, at_eof, &batch->arena, d->values, SL_JSON_SCRATCH_VALUES, d->fields,
-                SL_JSON_SCRATCH_FIELDS);
+    parser_init(&P, end, at_eof, &batch->arena, d->values, SL_JSON_SCRATCH_VALUES, d->fields, SL_JSON_SCRATCH_FIELDS);
     uint64_t line = ctx->line;
     int rc = SL_OK;
     if (!d->started) {

@@ -181,13 +181,14 @@ static inline unsigned copy_check_ascii(char *w, const char *s, size_t len) {
 }
 
 /* String known to need no escaping: copy it, checking UTF-8 only when it
- * has non-ASCII bytes. Quotes included. */
-static int write_plain(sl_buf *out, const char *s, size_t len) {
+ * has non-ASCII bytes and no reader vouched for it (SL_VF_UTF8). Quotes
+ * included. */
+static int write_plain(sl_buf *out, const char *s, size_t len, unsigned flags) {
     int rc = ensure(out, len + 2);
     if (rc) return rc;
     char *w = wpos(out);
     *w++ = '"';
-    if (copy_check_ascii(w, s, len) && !utf8_valid(s, len)) return write_escaped(out, s, len);
+    if (copy_check_ascii(w, s, len) && !(flags & SL_VF_UTF8) && !utf8_valid(s, len)) return write_escaped(out, s, len);
     w[len] = '"';
     out->len += len + 2;
     return SL_OK;
@@ -205,7 +206,7 @@ int sl_json_write_string(sl_buf *out, const char *s, size_t len) {
 }
 
 static inline int write_str(sl_buf *out, const char *s, size_t len, unsigned flags) {
-    return (flags & SL_VF_JSON_PLAIN) ? write_plain(out, s, len) : write_escaped(out, s, len);
+    return (flags & SL_VF_JSON_PLAIN) ? write_plain(out, s, len, flags) : write_escaped(out, s, len);
 }
 
 /* ---- numbers ---- */
@@ -218,20 +219,23 @@ static bool is_json_number(const char *s, size_t len) {
     if (*p == '0') {
         p++;
     } else if (*p >= '1' && *p <= '9') {
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     } else {
         return false;
     }
     if (p < end && *p == '.') {
         p++;
         if (p == end || *p < '0' || *p > '9') return false;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
         if (p == end || *p < '0' || *p > '9') return false;
-        while (p < end && *p >= '0' && *p <= '9') p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     }
     return p == end;
 }
@@ -251,10 +255,10 @@ static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
     z += 719468; /* days from 0000-03-01 to 1970-01-01 */
     int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;                                  /* [0, 146096] */
+    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365], from March 1 */
-    int64_t mp = (5 * doy + 2) / 153;                                  /* [0, 11], March = 0 */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365], from March 1 */
+    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11], March = 0 */
     *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
     *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
     *y = yoe + era * 400 + (*m <= 2);
@@ -325,7 +329,8 @@ static int write_timestamp(sl_buf *out, int64_t micros) {
         *w++ = '.';
         unsigned digits = frac % 1000 ? 6 : 3;
         unsigned v = digits == 6 ? frac : frac / 1000;
-        for (unsigned i = digits; i-- > 0; v /= 10) w[i] = (char)('0' + v % 10);
+        for (unsigned i = digits; i-- > 0; v /= 10)
+            w[i] = (char)('0' + v % 10);
         w += digits;
     }
     *w++ = 'Z';

@@ -33,8 +33,7 @@ static bool same_value(const sl_value *x, const sl_value *y) {
         if (x->len != y->len) return false;
         for (uint32_t i = 0; i < x->len; i++) {
             const sl_field *a = &x->u.fields[i], *b = &y->u.fields[i];
-            if (a->name_len != b->name_len || (a->name_len && memcmp(a->name, b->name, a->name_len) != 0))
-                return false;
+            if (a->name_len != b->name_len || (a->name_len && memcmp(a->name, b->name, a->name_len) != 0)) return false;
             if (!same_value(&a->value, &b->value)) return false;
         }
         return true;
@@ -100,8 +99,8 @@ static void decode_run(const char *data, size_t size, size_t split, size_t max_r
     sl_batch_init(&b);
     sl_json_decoder d;
     sl_json_decoder_init(&d);
-    sl_decode_ctx ctx = {.batch = &b, .max_records = max_records, .line = 1, .offset = 0, .reject = on_reject,
-                         .ud = log};
+    sl_decode_ctx ctx = {
+        .batch = &b, .max_records = max_records, .line = 1, .offset = 0, .reject = on_reject, .ud = log};
     size_t pos = 0, visible = split;
     for (int guard = 0; guard < 100000; guard++) {
         bool eof = visible == size;

@@ -155,7 +155,8 @@ static void test_parse_duplicate_keys(void **state) {
 
 static void test_parse_escapes(void **state) {
     sl_value v = parse_ok("\"q\\\"b\\\\s\\/b\\bf\\fn\\nr\\rt\\tA\\u0041e\\u00e9E\\u20ac\"");
-    const char expect[] = "q\"b\\s/b\bf\fn\nr\rt\tAAe\xC3\xA9" "E\xE2\x82\xAC";
+    const char expect[] = "q\"b\\s/b\bf\fn\nr\rt\tAAe\xC3\xA9"
+                          "E\xE2\x82\xAC";
     assert_string_value(&v, expect, sizeof expect - 1);
     assert_false(v.flags & SL_VF_JSON_PLAIN);
     /* escapes that decode to plain text keep the flag */
@@ -285,9 +286,10 @@ static void test_parse_numbers(void **state) {
     assert_true(v.u.d == 123456789012345678901234567890.5);
     v = parse_ok("0.30000000000000004441");
     assert_true(v.u.d == strtod("0.30000000000000004441", NULL));
-    static const char *bad[] = {"01", "-01", "1.", ".5", "-", "+1", "1e", "1e+", "0x10", "NaN", "Infinity",
-                                "-Infinity", "1.e5", "--1", "1ee5", "- 1", "tru", "nul", "falsey"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) parse_bad(bad[i]);
+    static const char *bad[] = {"01",       "-01",       "1.",   ".5",  "-",    "+1",  "1e",  "1e+", "0x10",  "NaN",
+                                "Infinity", "-Infinity", "1.e5", "--1", "1ee5", "- 1", "tru", "nul", "falsey"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        parse_bad(bad[i]);
     /* every decimal text reads like strtod */
     srand(7);
     char buf[64];
@@ -295,10 +297,12 @@ static void test_parse_numbers(void **state) {
         int digits = 1 + rand() % 20, frac = rand() % 22, e = rand() % 40 - 20;
         int n = 0;
         buf[n++] = (char)('1' + rand() % 9);
-        for (int k = 1; k < digits; k++) buf[n++] = (char)('0' + rand() % 10);
+        for (int k = 1; k < digits; k++)
+            buf[n++] = (char)('0' + rand() % 10);
         if (frac) {
             buf[n++] = '.';
-            for (int k = 0; k < frac; k++) buf[n++] = (char)('0' + rand() % 10);
+            for (int k = 0; k < frac; k++)
+                buf[n++] = (char)('0' + rand() % 10);
         }
         if (i % 2) n += snprintf(buf + n, sizeof buf - (size_t)n, "e%d", e);
         buf[n] = '\0';
@@ -359,9 +363,11 @@ static void test_parse_depth_limit(void **state) {
     /* objects count too */
     char *objs = malloc(7 * 600 + 2);
     size_t k = 0;
-    for (int i = 0; i < 600; i++) k += (size_t)sprintf(objs + k, "{\"a\":");
+    for (int i = 0; i < 600; i++)
+        k += (size_t)sprintf(objs + k, "{\"a\":");
     objs[k++] = '1';
-    for (int i = 0; i < 600; i++) objs[k++] = '}';
+    for (int i = 0; i < 600; i++)
+        objs[k++] = '}';
     objs[k] = '\0';
     e = parse_bad(objs);
     assert_non_null(strstr(e.message, "nesting"));
@@ -375,7 +381,8 @@ static void test_parse_wide_values(void **state) {
     char *text = malloc(n * 16 + 16);
     size_t k = 0;
     text[k++] = '[';
-    for (size_t i = 0; i < n; i++) k += (size_t)sprintf(text + k, "%s{\"k%zu\":%zu}", i ? "," : "", i, i);
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(text + k, "%s{\"k%zu\":%zu}", i ? "," : "", i, i);
     text[k++] = ']';
     text[k] = '\0';
     sl_value v = parse_ok(text);
@@ -383,7 +390,8 @@ static void test_parse_wide_values(void **state) {
     assert_int_equal(v.u.items[4999].u.fields[0].value.u.i, 4999);
     k = 0;
     text[k++] = '{';
-    for (size_t i = 0; i < n; i++) k += (size_t)sprintf(text + k, "%s\"k%zu\":[%zu]", i ? "," : "", i, i);
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)sprintf(text + k, "%s\"k%zu\":[%zu]", i ? "," : "", i, i);
     text[k++] = '}';
     text[k] = '\0';
     v = parse_ok(text);
@@ -400,9 +408,20 @@ static void test_format_double(void **state) {
         double d;
         const char *text;
     } cases[] = {
-        {0.0, "0.0"},         {-0.0, "-0.0"},       {1.0, "1.0"},       {3.0, "3.0"},     {0.1, "0.1"},
-        {0.3, "0.3"},         {1.5e-5, "0.000015"}, {1e-6, "1e-6"},     {1e300, "1e+300"}, {5e-324, "5e-324"},
-        {100.0, "100.0"},     {-42.125, "-42.125"}, {1e16, "10000000000000000.0"},         {1e17, "1e+17"},
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {1.0, "1.0"},
+        {3.0, "3.0"},
+        {0.1, "0.1"},
+        {0.3, "0.3"},
+        {1.5e-5, "0.000015"},
+        {1e-6, "1e-6"},
+        {1e300, "1e+300"},
+        {5e-324, "5e-324"},
+        {100.0, "100.0"},
+        {-42.125, "-42.125"},
+        {1e16, "10000000000000000.0"},
+        {1e17, "1e+17"},
         {1.7976931348623157e308, "1.7976931348623157e+308"},
         {0.30000000000000004, "0.30000000000000004"},
     };
@@ -477,8 +496,14 @@ static void test_format_int(void **state) {
     static const struct {
         int64_t i;
         const char *text;
-    } cases[] = {{0, "0"},   {-1, "-1"}, {9, "9"},       {10, "10"},   {99, "99"},
-                 {100, "100"}, {-100, "-100"}, {INT64_MAX, "9223372036854775807"},
+    } cases[] = {{0, "0"},
+                 {-1, "-1"},
+                 {9, "9"},
+                 {10, "10"},
+                 {99, "99"},
+                 {100, "100"},
+                 {-100, "-100"},
+                 {INT64_MAX, "9223372036854775807"},
                  {INT64_MIN, "-9223372036854775808"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int n = sl_format_int(cases[i].i, out);
@@ -586,7 +611,7 @@ static void test_decode_ndjson_bad_line(void **state) {
                        "{\"a\":2}\n"
                        "{\"a\":3,\"b\" 4}\n" /* line 3: missing ':' */
                        "{\"a\":4}\n"
-                       "{\"a\":5\n"          /* line 5: truncated */
+                       "{\"a\":5\n" /* line 5: truncated */
                        "{\"a\":6}\n";
     size_t len = strlen(text);
     for (size_t chunk = 1; chunk <= len; chunk = chunk < 8 ? chunk + 1 : chunk * 2) {
@@ -835,7 +860,8 @@ static void test_write_escaping(void **state) {
     assert_string_equal(out.data, "\"q\\\"b\\\\c\\u0001\\u001f\\n\\t\\r\\b\\f\x7f/caf\xC3\xA9 \xF0\x9F\x98\x80\"");
     /* invalid UTF-8 still gives valid JSON */
     sl_buf_reset(&out);
-    const char bad[] = "a\xFF" "b\xC3(\xED\xA0\x80";
+    const char bad[] = "a\xFF"
+                       "b\xC3(\xED\xA0\x80";
     assert_int_equal(sl_json_write_string(&out, bad, sizeof bad - 1), 0);
     assert_string_equal(out.data, "\"a\\ufffdb\\ufffd(\\ufffd\\ufffd\\ufffd\"");
     /* a PLAIN-flagged string with invalid UTF-8 is escaped anyway */
@@ -935,7 +961,8 @@ static void test_write_limit(void **state) {
     assert_int_equal(out.len, 3);
     assert_string_equal(out.data, "abc");
     sl_value items[8];
-    for (int i = 0; i < 8; i++) items[i] = sl_int(1000 + i);
+    for (int i = 0; i < 8; i++)
+        items[i] = sl_int(1000 + i);
     v = sl_list(items, 8);
     assert_int_equal(sl_json_write(&out, &v), SL_ELIMIT);
     assert_int_equal(out.len, 3);

@@ -47,7 +47,8 @@ static file_list list_files(const char *prefix) {
 }
 
 static void free_list(file_list *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->names[i]);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->names[i]);
     free(l->names);
 }
 
@@ -145,8 +146,8 @@ static void test_n_files_rejected(void **state) {
         if (sl_json_parse(text, len, &a, &v, &err) == 0) {
             printf("FAIL %s accepted\n", l.names[i]);
             failures++;
-        } else if (snprintf(expect, sizeof expect, "at byte %lld:", err.offset), err.offset < 0 ||
-                   (size_t)err.offset > len || !strstr(err.message, expect)) {
+        } else if (snprintf(expect, sizeof expect, "at byte %lld:", err.offset),
+                   err.offset < 0 || (size_t)err.offset > len || !strstr(err.message, expect)) {
             printf("FAIL %s: message does not name the offset: %s\n", l.names[i], err.message);
             failures++;
         }
