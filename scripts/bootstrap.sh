@@ -8,6 +8,9 @@ packages=(
   gcc make pkg-config               # build
   libyaml-dev                       # job files
   zlib1g-dev libdeflate-dev libzstd-dev  # compression
+  libcurl4-openssl-dev libssl-dev libexpat1-dev  # HTTP, SigV4, S3 XML
+  openjdk-17-jdk-headless nodejs curl iproute2  # DynamoDB Local (test server; npm ships with nodejs)
+  radosgw ceph-mon ceph-osd         # Ceph RADOS Gateway: a real S3 for tests
   libcmocka-dev                     # unit tests
   clang libclang-rt-14-dev          # libFuzzer targets
   python3 jq miller time            # tests and benchmark peers

@@ -40,6 +40,11 @@ typedef struct sl_batch {
     size_t cap;            /* capacity of the arrays sl_batch_push appends to */
     const char *source_name; /* file path / key the records came from; owned by the source */
     uint64_t bytes_in;     /* input bytes this batch consumed */
+    /* Input-order key of records[0] before any transform dropped records:
+     * (split index << 40) + ordinal of the record in its split. Record i's
+     * key is seq_base + i, which keeps order within and across splits
+     * (set by the executor; used by sort for stability). */
+    uint64_t seq_base;
     sl_pin *pins;
     size_t n_pins, cap_pins;
 } sl_batch;

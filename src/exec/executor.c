@@ -109,8 +109,8 @@ static int push(worker *w, sl_node *node, sl_batch *b, const sl_split *split, sl
             rc = child->type->process(w->tstates[child->index], b, err);
             ADD(child->stats.nanos, now_ns() - t0);
             if (rc) return sl_error_node(err, child->name), rc;
-            ADD(child->stats.records_out, b->count);
-            rc = b->count ? push(w, child, b, split, err) : 0;
+            if (!child->type->breaker) ADD(child->stats.records_out, b->count);
+            rc = b->count && !child->type->breaker ? push(w, child, b, split, err) : 0;
             b->records = records;
             b->locs = locs;
             b->count = count;
@@ -151,6 +151,7 @@ static int run_split(worker *w, const work_item *it, sl_error *err) {
     void *reader = NULL;
     int rc = src->type->open(src, &ex->run, it->split, &reader, err);
     if (rc) return sl_error_node(err, src->name), rc;
+    uint64_t seq = (uint64_t)it->split->index << 40;
     for (;;) {
         if (stopping(ex)) break;
         sl_batch_reset(&w->batch);
@@ -162,10 +163,14 @@ static int run_split(worker *w, const work_item *it, sl_error *err) {
             break;
         }
         if (rc == 0) break;
+        w->batch.seq_base = seq;
+        seq += w->batch.count;
         ADD(src->stats.records_out, w->batch.count);
         ADD(src->stats.bytes_in, w->batch.bytes_in);
-        ADD(ex->run.records_read, w->batch.count);
-        ADD(ex->run.bytes_read, w->batch.bytes_in);
+        if (src->type->kind == SL_NODE_SOURCE) { /* breakers re-emit what was already counted */
+            ADD(ex->run.records_read, w->batch.count);
+            ADD(ex->run.bytes_read, w->batch.bytes_in);
+        }
         rc = w->batch.count ? push(w, src, &w->batch, it->split, err) : 0;
         if (rc) break;
     }
@@ -238,6 +243,67 @@ static int check_rate(exec_state *ex, sl_error *err) {
     return SL_OK;
 }
 
+/* Is every node feeding n complete? */
+static bool inputs_complete(const sl_node *n, const bool *complete) {
+    for (size_t i = 0; i < n->n_inputs; i++)
+        if (!complete[n->input_nodes[i]->index]) return false;
+    return true;
+}
+
+/* Mark what a stage reaching from `n` completes: n's non-breaker
+ * descendants (breakers complete only when sealed). */
+static void mark_complete(const sl_node *n, bool *complete) {
+    complete[n->index] = true;
+    for (size_t c = 0; c < n->n_children; c++)
+        if (!n->children[c]->type->breaker) mark_complete(n->children[c], complete);
+}
+
+/* Run the splits of `stage` (nodes acting as sources) on the worker pool. */
+static int run_stage(exec_state *ex, worker *workers, int threads, sl_node **stage, size_t n_stage, sl_split **splits,
+                     size_t *n_splits, sl_error *err) {
+    sl_job *job = ex->job;
+    size_t n_items = 0;
+    for (size_t k = 0; k < n_stage; k++) {
+        sl_node *n = stage[k];
+        int rc = n->type->plan(n, &ex->run, &splits[n->index], &n_splits[n->index], err);
+        if (rc) return sl_error_node(err, n->name), rc;
+        n_items += n_splits[n->index];
+    }
+    free(ex->items);
+    ex->items = sl_xcalloc(n_items ? n_items : 1, sizeof *ex->items);
+    ex->n_items = 0;
+    for (size_t k = 0; k < n_stage; k++)
+        for (size_t j = 0; j < n_splits[stage[k]->index]; j++)
+            ex->items[ex->n_items++] = (work_item){stage[k], &splits[stage[k]->index][j]};
+    ex->next_item = 0;
+    __atomic_fetch_add(&ex->run.splits_total, n_items, __ATOMIC_RELAXED);
+    int active = threads < (int)n_items ? threads : (int)n_items;
+    if (active <= 1) {
+        if (n_items) worker_main(&workers[0]);
+    } else {
+        for (int t = 0; t < active; t++) pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]);
+        for (int t = 0; t < active; t++) pthread_join(workers[t].thread, NULL);
+    }
+    (void)job;
+    return SL_OK;
+}
+
+/* Hand a breaker's per-worker states to its seal hook. */
+static int seal_breaker(exec_state *ex, worker *workers, int threads, sl_node *n, sl_error *err) {
+    void **states = sl_xcalloc((size_t)threads, sizeof *states);
+    size_t k = 0;
+    for (int t = 0; t < threads; t++) {
+        if (!workers[t].tinit[n->index]) continue;
+        states[k++] = workers[t].tstates[n->index];
+        workers[t].tinit[n->index] = false;
+        workers[t].tstates[n->index] = NULL;
+    }
+    int rc = n->type->seal(n, &ex->run, states, k, err);
+    if (rc) sl_error_node(err, n->name);
+    free(states);
+    return rc;
+}
+
 int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result, sl_error *err) {
     static const sl_exec_options no_opts;
     if (!opts) opts = &no_opts;
@@ -259,6 +325,9 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
     size_t prepared = 0;
     sl_split **splits = sl_xcalloc(job->n_nodes, sizeof *splits);
     size_t *n_splits = sl_xcalloc(job->n_nodes, sizeof *n_splits);
+    bool *complete = sl_xcalloc(job->n_nodes, sizeof *complete);
+    bool *planned = sl_xcalloc(job->n_nodes, sizeof *planned);
+    sl_node **stage = sl_xcalloc(job->n_nodes, sizeof *stage);
     worker *workers = NULL;
     progress_thread prog = {0};
 
@@ -266,7 +335,6 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
         job->nodes[i]->index = i;
         memset(&job->nodes[i]->stats, 0, sizeof job->nodes[i]->stats);
     }
-    /* prepare every node, then plan the sources */
     for (; prepared < job->n_nodes; prepared++) {
         sl_node *n = job->nodes[prepared];
         if (n->type->prepare && (rc = n->type->prepare(n, &ex->run, err)) != 0) {
@@ -274,23 +342,6 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
             goto out;
         }
     }
-    for (size_t i = 0; i < job->n_nodes; i++) {
-        sl_node *n = job->nodes[i];
-        if (n->type->kind != SL_NODE_SOURCE) continue;
-        if ((rc = n->type->plan(n, &ex->run, &splits[i], &n_splits[i], err)) != 0) {
-            sl_error_node(err, n->name);
-            goto out;
-        }
-        ex->n_items += n_splits[i];
-    }
-    ex->items = sl_xcalloc(ex->n_items ? ex->n_items : 1, sizeof *ex->items);
-    {
-        size_t k = 0;
-        for (size_t i = 0; i < job->n_nodes; i++)
-            for (size_t j = 0; j < n_splits[i]; j++) ex->items[k++] = (work_item){job->nodes[i], &splits[i][j]};
-    }
-    ex->run.splits_total = ex->n_items;
-    if ((size_t)threads > ex->n_items && ex->n_items > 0) threads = (int)ex->n_items;
 
     if (opts->progress) {
         prog.opts = opts;
@@ -308,12 +359,26 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
         w->writers = sl_xcalloc(job->n_nodes, sizeof *w->writers);
         sl_batch_init(&w->batch);
     }
-    if (threads == 1) {
-        worker_main(&workers[0]);
-    } else {
-        for (int t = 0; t < threads; t++) pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]);
-        for (int t = 0; t < threads; t++) pthread_join(workers[t].thread, NULL);
+
+    /* Stage 0 runs the sources; each later stage runs the breakers whose
+     * inputs the earlier stages completed. */
+    size_t n_stage = 0;
+    for (size_t i = 0; i < job->n_nodes; i++)
+        if (job->nodes[i]->type->kind == SL_NODE_SOURCE) stage[n_stage++] = job->nodes[i];
+    while (n_stage && !rc && !ex->failed) {
+        for (size_t k = 0; k < n_stage; k++) planned[stage[k]->index] = true;
+        rc = run_stage(ex, workers, threads, stage, n_stage, splits, n_splits, err);
+        if (rc || ex->failed) break;
+        for (size_t k = 0; k < n_stage; k++) mark_complete(stage[k], complete);
+        n_stage = 0;
+        for (size_t i = 0; i < job->n_nodes && !rc; i++) {
+            sl_node *n = job->nodes[i];
+            if (!n->type->breaker || planned[i] || !inputs_complete(n, complete)) continue;
+            rc = seal_breaker(ex, workers, threads, n, err);
+            stage[n_stage++] = n;
+        }
     }
+
     for (int t = 0; t < threads; t++) {
         worker *w = &workers[t];
         for (size_t i = 0; i < job->n_nodes; i++)
@@ -336,7 +401,7 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
     if (ex->failed) {
         *err = ex->first_error;
         rc = err->code ? err->code : SL_EINTERNAL;
-    } else {
+    } else if (!rc) {
         rc = check_rate(ex, err);
     }
     /* publish or discard, target by target in file order */
@@ -368,6 +433,9 @@ out:
     for (size_t i = 0; i < job->n_nodes; i++) free_splits(job->nodes[i], splits[i], n_splits[i]);
     free(splits);
     free(n_splits);
+    free(complete);
+    free(planned);
+    free(stage);
     free(workers);
     free(ex->items);
     pthread_mutex_destroy(&ex->lock);

@@ -44,7 +44,16 @@
 #define MAX_NODE_NAME 127
 
 /* Indexes into sl_job_settings_options. */
-enum { SET_THREADS, SET_MAX_ERRORS, SET_MAX_ERROR_RATE, SET_ERROR_OUTPUT, SET_STAGING, SET_BATCH_RECORDS, SET__COUNT };
+enum {
+    SET_THREADS,
+    SET_MAX_ERRORS,
+    SET_MAX_ERROR_RATE,
+    SET_ERROR_OUTPUT,
+    SET_SPILL_DIR,
+    SET_MEMORY_LIMIT,
+    SET_BATCH_RECORDS,
+    SET__COUNT
+};
 
 const sl_option sl_job_settings_options[] = {
     {"threads", SL_OPT_INT, "0",
@@ -63,9 +72,13 @@ const sl_option sl_job_settings_options[] = {
      "Directory where rejected records are written, one JSON object per line, in errors-<run-id>.jsonl, each "
      "with the node, source location and reason.",
      NULL, 0},
-    {"staging", SL_OPT_PATH, NULL,
-     "Directory where targets write part files before they are committed. By default each target stages in "
-     "_staging inside its own output directory, so the commit is a rename on the same file system.",
+    {"spill_dir", SL_OPT_PATH, "",
+     "Directory for the temporary files of nodes that hold data across the whole run (sort, coalesce) when "
+     "it outgrows memory_limit. Empty uses $TMPDIR, else /tmp. Files are removed when the run ends.",
+     NULL, 0},
+    {"memory_limit", SL_OPT_SIZE, "256MB",
+     "Memory that sort and coalesce may hold, across all workers, before they spill sorted runs to "
+     "spill_dir. Streaming nodes need no more than a few batches whatever this says.",
      NULL, 0},
     {"batch_records", SL_OPT_INT, "4096",
      "Records per batch passed between nodes. Larger batches cost more memory and amortise per-batch work "
@@ -935,7 +948,9 @@ static int load_settings(loader *ld, const ynode *settings) {
         (rc = setting_range(ld, &v[SET_MAX_ERROR_RATE], "max_error_rate", 0, 1, v[SET_MAX_ERROR_RATE].d,
                             "a fraction between 0 and 1")) ||
         (rc = setting_range(ld, &v[SET_BATCH_RECORDS], "batch_records", 1, 1 << 20, (double)v[SET_BATCH_RECORDS].i,
-                            "between 1 and 1048576")))
+                            "between 1 and 1048576")) ||
+        (rc = setting_range(ld, &v[SET_MEMORY_LIMIT], "memory_limit", 1 << 20, 1e15, (double)v[SET_MEMORY_LIMIT].i,
+                            "at least 1MB")))
         return rc;
     if (!v[SET_ERROR_OUTPUT].text[0])
         return fail_at(ld, v[SET_ERROR_OUTPUT].line, v[SET_ERROR_OUTPUT].column,
@@ -945,7 +960,8 @@ static int load_settings(loader *ld, const ynode *settings) {
     s->max_errors = v[SET_MAX_ERRORS].i;
     s->max_error_rate = v[SET_MAX_ERROR_RATE].d;
     s->error_output = v[SET_ERROR_OUTPUT].text;
-    s->staging = v[SET_STAGING].has_value && v[SET_STAGING].text[0] ? v[SET_STAGING].text : NULL;
+    s->spill_dir = v[SET_SPILL_DIR].has_value && v[SET_SPILL_DIR].text[0] ? v[SET_SPILL_DIR].text : NULL;
+    s->memory_limit = v[SET_MEMORY_LIMIT].i;
     s->batch_records = v[SET_BATCH_RECORDS].i;
     return SL_OK;
 }

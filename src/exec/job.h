@@ -43,7 +43,8 @@ typedef struct sl_job_settings {
     int64_t max_errors;       /* -1 = unlimited (default) */
     double max_error_rate;    /* 0..1; 1 = unlimited (default) */
     const char *error_output; /* directory for errors-<run-id>.jsonl */
-    const char *staging;      /* NULL = `<target>/_staging` next to each target */
+    const char *spill_dir;    /* NULL = $TMPDIR, else /tmp */
+    int64_t memory_limit;     /* bytes sort/coalesce may hold before spilling (default 256 MiB) */
     int64_t batch_records;    /* records per batch (default 4096) */
 } sl_job_settings;
 

@@ -73,6 +73,17 @@ typedef struct sl_node_type {
     int (*process)(void *state, sl_batch *b, sl_error *err);
     void (*fini)(void *state);
 
+    /* pipeline breakers (sort, coalesce): a transform that must see all of
+     * its input before it can emit anything. In the first phase process()
+     * consumes batches on every worker into that worker's state (records
+     * deep-copied out of the batch) and leaves the batch empty; when every
+     * input of the node is complete, seal() receives the per-worker states
+     * (taking ownership) and the node then produces its output through the
+     * source callbacks above (plan, open, next, close), feeding its children
+     * in a later stage of the run. */
+    bool breaker;
+    int (*seal)(sl_node *node, sl_run *run, void **states, size_t n_states, sl_error *err);
+
     /* targets */
     int (*target_open)(sl_node *node, sl_run *run, const sl_split *split, void **writer, sl_error *err);
     int (*write)(void *writer, sl_batch *b, sl_error *err);

@@ -14,6 +14,8 @@ extern const sl_node_type sl_rename_field_type;
 extern const sl_node_type sl_apply_mapping_type;
 extern const sl_node_type sl_filter_type;
 extern const sl_node_type sl_derive_type;
+extern const sl_node_type sl_sort_type;
+extern const sl_node_type sl_coalesce_type;
 
 static const sl_node_type *const node_types[] = {
     /* sources */
@@ -25,6 +27,8 @@ static const sl_node_type *const node_types[] = {
     &sl_rename_field_type,
     &sl_filter_type,
     &sl_derive_type,
+    &sl_sort_type,
+    &sl_coalesce_type,
     /* targets */
     &sl_write_file_type,
 };

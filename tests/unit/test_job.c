@@ -188,7 +188,8 @@ static void test_valid_defaults(void **state) {
     assert_int_equal(job->settings.max_errors, -1);
     assert_true(job->settings.max_error_rate == 1.0);
     assert_string_equal(job->settings.error_output, "./data/errors");
-    assert_null(job->settings.staging);
+    assert_null(job->settings.spill_dir);
+    assert_int_equal(job->settings.memory_limit, 256 << 20);
     assert_int_equal(job->settings.batch_records, 4096);
     assert_int_equal(job->n_args, 0);
 
@@ -247,7 +248,8 @@ static void test_name_and_settings(void **state) {
                           "  max_errors: 100\n"
                           "  max_error_rate: 0.25\n"
                           "  error_output: /tmp/errs\n"
-                          "  staging: /tmp/stage\n"
+                          "  spill_dir: /tmp/spill\n"
+                          "  memory_limit: 1GB\n"
                           "  batch_records: 512\n" MINIMAL_NODES);
     assert_string_equal(job->name, "my-job");
     assert_null(job->description);
@@ -255,7 +257,8 @@ static void test_name_and_settings(void **state) {
     assert_int_equal(job->settings.max_errors, 100);
     assert_true(job->settings.max_error_rate == 0.25);
     assert_string_equal(job->settings.error_output, "/tmp/errs");
-    assert_string_equal(job->settings.staging, "/tmp/stage");
+    assert_string_equal(job->settings.spill_dir, "/tmp/spill");
+    assert_int_equal(job->settings.memory_limit, 1 << 30);
     assert_int_equal(job->settings.batch_records, 512);
     sl_job_free(job);
 
@@ -520,7 +523,7 @@ static void test_option_errors(void **state) {
                              "  thread: 3\n" MINIMAL_NODES,
                              2, 3, NULL, "unknown setting 'thread'; did you mean 'threads'?");
     assert_non_null(strstr(err.message, "valid settings: threads, max_errors, max_error_rate, error_output, "
-                                        "staging, batch_records"));
+                                        "spill_dir, memory_limit, batch_records"));
     load_fail("settings: 3\n" MINIMAL_NODES, 1, 11, NULL, "'settings' expects a mapping");
 
     err = load_fail("nodes:\n"
@@ -923,7 +926,7 @@ static void test_help(void **state) {
         assert_non_null(strstr(b.data, head));
     }
     assert_non_null(strstr(b.data, "  threads (integer, default 0)\n      Worker threads"));
-    assert_non_null(strstr(b.data, "  staging (path, optional)\n"));
+    assert_non_null(strstr(b.data, "  memory_limit (size, default 256MB)\n"));
     for (char *line = b.data; line && *line;) { /* wrapped at 78 columns */
         char *nl = strchr(line, '\n');
         assert_true((nl ? (size_t)(nl - line) : strlen(line)) <= 78);
