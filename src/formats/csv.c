@@ -3,10 +3,10 @@
  * docs/csv.md.
  *
  * Reading takes two steps per row. scan_row() finds the field boundaries
- * with a 16-byte SSE2 scan for the only bytes that matter (delimiter, CR and
- * LF outside quotes; quote, escape and LF inside them) and records each field
- * as a span of the input; nothing is allocated until the row is known to be
- * whole. emit_row() then types each span and pushes the record. A row that
+ * from bit masks of the only bytes that matter (delimiter, CR and LF outside
+ * quotes; quote, escape and LF inside them), built 64 bytes at a time with
+ * SSE2, and records each field as a span of the input; nothing is allocated
+ * until the row is known to be whole. emit_row() then types each span and pushes the record. A row that
  * is not whole at the end of the buffer is left for the next call, so a row
  * split across reads decodes exactly as if it had arrived in one piece.
  */
@@ -41,7 +41,8 @@ static void byteset_init(byteset *s, char a, char b, char c, char d) {
     s->c[2] = c;
     s->c[3] = d;
 #ifdef __SSE2__
-    for (int i = 0; i < 4; i++) s->v[i] = _mm_set1_epi8(s->c[i]);
+    for (int i = 0; i < 4; i++)
+        s->v[i] = _mm_set1_epi8(s->c[i]);
 #endif
 }
 
@@ -105,12 +106,14 @@ static double strtod_n(const char *s, size_t len) {
 
 /* Folds decimal digits [p, end) into acc (at most 19 digits in all). */
 static inline uint64_t fold_digits(uint64_t acc, const char *p, const char *end) {
-    for (; p < end; p++) acc = acc * 10 + (uint64_t)(*p - '0');
+    for (; p < end; p++)
+        acc = acc * 10 + (uint64_t)(*p - '0');
     return acc;
 }
 
 static inline const char *skip_digits(const char *p, const char *end) {
-    while (p < end && is_digit(*p)) p++;
+    while (p < end && is_digit(*p))
+        p++;
     return p;
 }
 
@@ -130,7 +133,8 @@ static bool parse_number(const char *s, size_t len, sl_value *out) {
     p = int_end;
     if (p == end) {
         if (int_start == int_end) return false;
-        while (int_end - int_start > 1 && *int_start == '0') int_start++;
+        while (int_end - int_start > 1 && *int_start == '0')
+            int_start++;
         size_t nd = (size_t)(int_end - int_start);
         uint64_t mant = nd <= 19 ? fold_digits(0, int_start, int_end) : 0;
         if (nd <= 18 || (nd == 19 && mant <= (uint64_t)INT64_MAX))
@@ -210,7 +214,8 @@ static const unsigned char json_special[256] = {
 static bool text_plain(const char *s, size_t n) {
     if (n < 8) {
         unsigned bad = 0;
-        for (size_t i = 0; i < n; i++) bad |= json_special[(unsigned char)s[i]];
+        for (size_t i = 0; i < n; i++)
+            bad |= json_special[(unsigned char)s[i]];
         return !bad;
     }
     uint64_t bad = 0, x;
@@ -429,8 +434,10 @@ static inline void add_span(scanner *s, row_scan *r, const char *p, size_t len, 
     size_t i = r->nfields++;
     if (i >= s->store && !grow_spans(s, i)) return;
     if (kind == SPAN_PLAIN && s->trim) {
-        while (len && is_blank(s, *p)) p++, len--;
-        while (len && is_blank(s, p[len - 1])) len--;
+        while (len && is_blank(s, *p))
+            p++, len--;
+        while (len && is_blank(s, p[len - 1]))
+            len--;
     }
     sl_csv_span *sp = &s->spans[i];
     sp->p = p;
@@ -560,7 +567,8 @@ static int scan_row(scanner *s, const char *row, row_scan *r) {
         int t;
         const char *q = p;
         if (s->trim)
-            while (q < s->end && is_blank(s, *q)) q++;
+            while (q < s->end && is_blank(s, *q))
+                q++;
         if (s->quote && q < s->end && *q == s->quote) {
             uint8_t kind = SPAN_QUOTED;
             const char *close;
@@ -580,7 +588,8 @@ static int scan_row(scanner *s, const char *row, row_scan *r) {
             add_span(s, r, q + 1, (size_t)(close - q - 1), kind);
             p = close + 1;
             if (s->trim)
-                while (p < s->end && is_blank(s, *p)) p++;
+                while (p < s->end && is_blank(s, *p))
+                    p++;
             t = after_quote(s, p, &stop, &next);
             if (t == T_OTHER) {
                 if (!r->reason) {
@@ -606,7 +615,8 @@ static int scan_row(scanner *s, const char *row, row_scan *r) {
 
 static uint32_t hash_bytes(const char *s, size_t len) {
     uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h;
 }
 
@@ -633,7 +643,8 @@ static void name_set_commit(name_set *ns, size_t start) {
     ns->off[i] = (uint32_t)start;
     ns->len[i] = (uint32_t)(ns->text.len - start);
     uint32_t h = hash_bytes(ns->text.data + start, ns->len[i]) & ns->mask;
-    while (ns->slots[h]) h = (h + 1) & ns->mask;
+    while (ns->slots[h])
+        h = (h + 1) & ns->mask;
     ns->slots[h] = i + 1;
 }
 
@@ -678,7 +689,8 @@ static void span_text(const sl_csv_decoder *d, const sl_csv_span *sp, sl_buf *ou
             return;
         }
         sl_buf_add(out, p, (size_t)(hit - p));
-        if (hit + 1 < end) sl_buf_addc(out, hit[1]);
+        if (end - hit < 2) return;
+        sl_buf_addc(out, hit[1]);
         p = hit + 2;
     }
 }
@@ -694,7 +706,8 @@ static int set_columns(sl_csv_decoder *d, const row_scan *r, bool named) {
     ns.off = sl_xmalloc(n * sizeof *ns.off);
     ns.len = sl_xmalloc(n * sizeof *ns.len);
     uint32_t slots = 16;
-    while (slots < 2 * n) slots *= 2;
+    while (slots < 2 * n)
+        slots *= 2;
     ns.slots = sl_xcalloc(slots, sizeof *ns.slots);
     ns.mask = slots - 1;
     sl_buf tmp;
@@ -768,7 +781,8 @@ static const char *unescape(const sl_csv_decoder *d, sl_arena *a, const char *p,
         if (!hit) hit = end;
         memcpy(w, p, (size_t)(hit - p));
         w += hit - p;
-        if (hit + 1 < end) *w++ = hit[1];
+        if (end - hit < 2) break; /* the scanner never leaves a lone escape at the end */
+        *w++ = hit[1];
         p = hit + 2;
     }
     *out_len = (size_t)(w - out);
@@ -776,7 +790,10 @@ static const char *unescape(const sl_csv_decoder *d, sl_arena *a, const char *p,
 }
 
 static bool parse_bool_text(const char *s, size_t n, bool *b) {
-    static const struct { const char *text; bool value; } words[] = {
+    static const struct {
+        const char *text;
+        bool value;
+    } words[] = {
         {"true", true}, {"false", false}, {"yes", true}, {"no", false}, {"1", true}, {"0", false},
     };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
@@ -788,25 +805,22 @@ static bool parse_bool_text(const char *s, size_t n, bool *b) {
     return false;
 }
 
+/* NaN, Infinity, inf (any case, Infinity and inf with a sign). */
 static bool parse_special_double(const char *s, size_t n, double *d) {
-    if (n && (s[0] == '+' || s[0] == '-')) {
-        bool neg = s[0] == '-';
-        if (!parse_special_double(s + 1, n - 1, d) || isnan(*d)) return false;
-        if (neg) *d = -*d;
-        return true;
-    }
-    if ((n == 8 && equal_nocase(s, "infinity", 8)) || (n == 3 && equal_nocase(s, "inf", 3))) {
-        *d = INFINITY;
-        return true;
-    }
     if (n == 3 && equal_nocase(s, "nan", 3)) {
         *d = NAN;
+        return true;
+    }
+    bool negative = n && s[0] == '-';
+    if (n && (s[0] == '-' || s[0] == '+')) s++, n--;
+    if ((n == 8 && equal_nocase(s, "infinity", 8)) || (n == 3 && equal_nocase(s, "inf", 3))) {
+        *d = negative ? -INFINITY : INFINITY;
         return true;
     }
     return false;
 }
 
-/* Text s[0..n) of column col converted to the forced type. */
+/* Text s[0..n) converted to a forced column type; false if it does not fit. */
 static bool convert_forced(sl_type type, const char *s, size_t n, sl_value *out) {
     if (n == 0 && type != SL_T_STRING && type != SL_T_BINARY) {
         *out = sl_null();
@@ -830,8 +844,10 @@ static bool convert_forced(sl_type type, const char *s, size_t n, sl_value *out)
             return true;
         }
         if (!parse_number(s, n, &v)) return false;
-        if (v.type == SL_T_INT) v = sl_double((double)v.u.i);
-        else if (v.type == SL_T_DECIMAL) v = sl_double(strtod_n(s, n));
+        if (v.type == SL_T_INT)
+            v = sl_double((double)v.u.i);
+        else if (v.type == SL_T_DECIMAL)
+            v = sl_double(strtod_n(s, n));
         *out = v;
         return true;
     case SL_T_DECIMAL:
@@ -863,8 +879,10 @@ static bool build_value(const sl_csv_decoder *d, sl_arena *a, const sl_csv_span 
             return true;
         }
         if (type == SL_T__COUNT) {
-            if (d->opt.infer_types) sl_csv_infer_text(p, n, out);
-            else *out = text_string(p, n);
+            if (d->opt.infer_types)
+                sl_csv_infer_text(p, n, out);
+            else
+                *out = text_string(p, n);
             return true;
         }
     } else {
@@ -1012,9 +1030,12 @@ int sl_csv_decode(sl_csv_decoder *d, const char *buf, size_t len, bool at_eof, s
             snprintf(why, sizeof why, "unterminated quoted value (quote opened on line %llu)",
                      (unsigned long long)(loc.line + r.quote_line));
             const char *raw_end = end;
-            while (raw_end > p && is_line_byte(raw_end[-1])) raw_end--;
-            if (!d->have_columns && d->opt.header) rc = fatal(err, SL_EPARSE, loc, why);
-            else rc = reject_row(ctx, loc, why, p, (size_t)(raw_end - p), err);
+            while (raw_end > p && is_line_byte(raw_end[-1]))
+                raw_end--;
+            if (!d->have_columns && d->opt.header)
+                rc = fatal(err, SL_EPARSE, loc, why);
+            else
+                rc = reject_row(ctx, loc, why, p, (size_t)(raw_end - p), err);
             ctx->line += count_lf(p, end);
             p = end;
             break;
@@ -1033,6 +1054,10 @@ out:
 int sl_csv_decoder_set_header(sl_csv_decoder *d, const char *line, size_t len) {
     d->started = true;
     d->rows_skipped = d->opt.skip_rows;
+    if (len >= 3 && memcmp(line, utf8_bom, 3) == 0) {
+        line += 3;
+        len -= 3;
+    }
     scanner s;
     scanner_init(&s, d, line + len, true);
     row_scan r;
@@ -1075,7 +1100,8 @@ int sl_csv_decoder_init(sl_csv_decoder *d, const sl_csv_options *o) {
 
 void sl_csv_decoder_free(sl_csv_decoder *d) {
     free_columns(d);
-    for (size_t i = 0; i < d->n_types; i++) free((char *)d->types[i].name);
+    for (size_t i = 0; i < d->n_types; i++)
+        free((char *)d->types[i].name);
     free(d->types);
     free(d->null_text);
     free(d->null_marker);
@@ -1132,7 +1158,8 @@ int sl_csv_writer_set_columns(sl_csv_writer *w, const char *const *names, size_t
     w->ncols = n;
     w->name_off = sl_xmalloc((n ? n : 1) * sizeof *w->name_off);
     w->name_len = sl_xmalloc((n ? n : 1) * sizeof *w->name_len);
-    for (size_t i = 0; i < n; i++) writer_add_column(w, &text, i, names[i], strlen(names[i]));
+    for (size_t i = 0; i < n; i++)
+        writer_add_column(w, &text, i, names[i], strlen(names[i]));
     writer_finish_columns(w, &text);
     return SL_OK;
 }
@@ -1168,7 +1195,8 @@ static int write_text(const sl_csv_writer *w, const byteset *special, sl_buf *ou
     }
     if (!needs_quotes(w, special, s, n, first)) return sl_buf_add(out, s, n);
     size_t extra = 2;
-    for (size_t i = 0; i < n; i++) extra += s[i] == w->quote || s[i] == w->escape;
+    for (size_t i = 0; i < n; i++)
+        extra += s[i] == w->quote || s[i] == w->escape;
     if (n + extra > SL_BUF_UNLIMITED || sl_buf_reserve(out, n + extra) < 0) return SL_ELIMIT;
     char *o = out->data + out->len;
     *o++ = w->quote;
@@ -1227,8 +1255,10 @@ int sl_csv_write_record(sl_csv_writer *w, sl_buf *out, const sl_value *rec, sl_e
     if (!rec || rec->type != SL_T_STRUCT) return sl_error_set(err, SL_ETYPE, "csv: record is not a struct");
     if (!w->have_columns) writer_columns_from(w, rec);
     byteset special;
-    if (w->quote) byteset_init(&special, w->delimiter, w->quote, '\r', '\n');
-    else byteset_init(&special, w->delimiter, '\r', '\n', '\n');
+    if (w->quote)
+        byteset_init(&special, w->delimiter, w->quote, '\r', '\n');
+    else
+        byteset_init(&special, w->delimiter, '\r', '\n', '\n');
     size_t start = out->len;
     int rc = SL_OK;
     size_t bad_col = 0;
@@ -1253,8 +1283,10 @@ int sl_csv_write_record(sl_csv_writer *w, sl_buf *out, const sl_value *rec, sl_e
         out->len = start;
         if (out->data) out->data[start] = '\0';
         if (rc == SL_ETYPE)
-            return sl_error_set(err, rc, "csv: value in column '%.*s' holds the delimiter or a line break and "
-                                "quoting is off", (int)w->name_len[bad_col], w->names + w->name_off[bad_col]);
+            return sl_error_set(err, rc,
+                                "csv: value in column '%.*s' holds the delimiter or a line break and "
+                                "quoting is off",
+                                (int)w->name_len[bad_col], w->names + w->name_off[bad_col]);
         if (rc == SL_ELIMIT) return sl_error_set(err, rc, "csv: output buffer limit reached");
         return sl_error_set(err, rc, "csv: cannot write column '%.*s'", (int)w->name_len[bad_col],
                             w->names + w->name_off[bad_col]);

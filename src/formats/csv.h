@@ -38,22 +38,36 @@ typedef struct sl_csv_column_type {
     sl_type type;     /* any scalar type (sl_type_parse); not LIST/STRUCT */
 } sl_csv_column_type;
 
+/* Reader and writer options; defaults from sl_csv_options_default(). */
 typedef struct sl_csv_options {
-    char delimiter;         /* ',' */
-    char quote;             /* '"'; '\0' turns quoting off (reader and writer) */
-    char escape;            /* '\0' (default) or == quote: RFC doubling ("" inside quotes); else
-                             * e.g. '\\' escapes the next byte inside quotes */
-    bool header;            /* true: the first row names the columns */
-    const char *null_text;  /* "": an unquoted field equal to it is null; the writer writes
-                             * nulls as this text. NULL means "". */
-    const char *null_marker; /* extra reader-only null text (e.g. "NULL"); NULL = none */
-    bool infer_types;       /* true: unquoted values become long/double/boolean when they look so */
-    const sl_csv_column_type *column_types; /* overrides, n_column_types entries (borrowed) */
+    /* ',': the byte between fields. */
+    char delimiter;
+    /* '"'; '\0' turns quoting off (reader and writer). */
+    char quote;
+    /* '\0' (default) or the quote: RFC doubling ("" inside quotes). Another
+     * byte, e.g. '\\', makes the next byte inside quotes literal. */
+    char escape;
+    /* true: the first row names the columns. */
+    bool header;
+    /* "": an unquoted field equal to it is null, and the writer writes nulls
+     * as this text. NULL means "". */
+    const char *null_text;
+    /* NULL: a second text the reader takes as null (e.g. "NULL"). */
+    const char *null_marker;
+    /* true: unquoted values become long/double/decimal/boolean when they
+     * look so (sl_csv_infer_text). */
+    bool infer_types;
+    /* Forced column types, n_column_types entries (borrowed; init copies). */
+    const sl_csv_column_type *column_types;
     size_t n_column_types;
-    bool trim_spaces;       /* false: trim spaces/tabs around unquoted values and around quotes */
-    uint64_t skip_rows;     /* 0: physical lines skipped at the start of the file, before the header */
-    bool multiline;         /* true: quoted values may hold line breaks (see docs/csv.md on splits) */
-    bool crlf;              /* writer only: end lines with CRLF instead of LF (false) */
+    /* false: trim spaces and tabs around unquoted values and around quotes. */
+    bool trim_spaces;
+    /* 0: physical lines skipped at the start of the file, before the header. */
+    uint64_t skip_rows;
+    /* true: quoted values may hold line breaks (docs/csv.md: splits). */
+    bool multiline;
+    /* false; writer only: end lines with CRLF instead of LF. */
+    bool crlf;
 } sl_csv_options;
 
 /* The defaults listed above. */
@@ -69,7 +83,7 @@ int sl_csv_options_check(const sl_csv_options *o, sl_error *err);
 /* Type one unquoted CSV value the way the decoder does with infer_types:
  * empty → NULL; [+-]digits in int64 range → INT (out of range → DECIMAL,
  * digits kept); decimal/exponent number → DOUBLE (correctly rounded; DECIMAL
- * when it overflows); true/false (any case) → BOOL; anything else → STRING
+ * when it overflows or underflows to 0); true/false (any case) → BOOL; else STRING
  * pointing at s (not copied; SL_VF_JSON_PLAIN computed). Returns the type
  * stored in *out. */
 int sl_csv_infer_text(const char *s, size_t len, sl_value *out);
@@ -80,23 +94,23 @@ struct sl_csv_span;
 
 /* All members are internal; use the functions below. */
 typedef struct sl_csv_decoder {
-    sl_csv_options opt;       /* copy; strings replaced by the owned copies below */
+    sl_csv_options opt; /* copy; strings replaced by the owned copies below */
     char *null_text, *null_marker;
     size_t null_len, marker_len;
     sl_csv_column_type *types; /* owned copies of the overrides */
     size_t n_types;
-    bool started;             /* byte order mark check done */
-    uint64_t rows_skipped;    /* of opt.skip_rows */
-    bool have_columns;        /* header read (or first row seen when header=false) */
+    bool started;          /* byte order mark check done */
+    uint64_t rows_skipped; /* of opt.skip_rows */
+    bool have_columns;     /* header read (or first row seen when header=false) */
     uint32_t ncols;
-    char *names;              /* column names, back to back */
+    char *names; /* column names, back to back */
     uint32_t *name_off, *name_len;
     uint8_t *name_plain;
-    uint8_t *col_type;        /* forced sl_type per column, SL_T__COUNT = none */
+    uint8_t *col_type;         /* forced sl_type per column, SL_T__COUNT = none */
     struct sl_csv_span *spans; /* field spans of the row being scanned */
     size_t span_cap;
     const sl_batch *tmpl_batch; /* batch whose arena holds tmpl */
-    sl_field *tmpl;           /* column names as fields, in tmpl_batch's arena */
+    sl_field *tmpl;             /* column names as fields, in tmpl_batch's arena */
 } sl_csv_decoder;
 
 /* Prepare d for a new file; copies everything it keeps from o. Returns 0, or
@@ -105,7 +119,8 @@ int sl_csv_decoder_init(sl_csv_decoder *d, const sl_csv_options *o);
 void sl_csv_decoder_free(sl_csv_decoder *d);
 
 /* For a source that starts reading mid-file (a byte-range split): hand over
- * the file's first row (after skip_rows lines), with or without its line end.
+ * the file's first row (after skip_rows lines), with or without its line end
+ * (a leading byte order mark is skipped).
  * With header=true it names the columns; with header=false it fixes the
  * column count (names _c0, _c1, …) so every split judges ragged rows alike.
  * Either way the decoder then treats its input as mid-file: no byte order
@@ -115,11 +130,11 @@ int sl_csv_decoder_set_header(sl_csv_decoder *d, const char *line, size_t len);
 
 /* Decode rows from buf[0..len) per the contract in formats/format.h.
  * Records are STRUCTs with one field per column (missing trailing fields →
- * null) and sl_recloc of the row's first byte. Blank lines are skipped,
- * except in a one-column file where a blank line is a null value; strings point into buf or
+ * null) and sl_recloc of the row's first byte. Strings point into buf or
  * ctx->batch->arena, and so do the field names (copied into each batch's
- * arena). ctx->max_records == 0 means no limit. ctx->line advances by the
- * line feeds consumed (line breaks inside quoted values included).
+ * arena). Blank lines are skipped, except in a one-column file where a blank
+ * line is a null value. ctx->max_records == 0 means no limit. ctx->line
+ * advances by the line feeds consumed (those inside quoted values included).
  *
  * Rejected (ctx->reject, then skipped): a row with more fields than the
  * header ("row has 5 fields, header has 4"), an override that cannot convert
@@ -131,8 +146,8 @@ int sl_csv_decoder_set_header(sl_csv_decoder *d, const char *line, size_t len);
  * header row, a header or first row wider than SL_CSV_MAX_COLUMNS, a
  * negative status from ctx->reject (returned as is). *consumed and ctx
  * always describe the bytes used, fatal or not. */
-int sl_csv_decode(sl_csv_decoder *d, const char *buf, size_t len, bool at_eof, size_t *consumed,
-                  sl_decode_ctx *ctx, sl_error *err);
+int sl_csv_decode(sl_csv_decoder *d, const char *buf, size_t len, bool at_eof, size_t *consumed, sl_decode_ctx *ctx,
+                  sl_error *err);
 
 /* Column count and name i once known (0 / NULL before the header is read).
  * The name is owned by d, not NUL-terminated. */
@@ -147,13 +162,13 @@ typedef struct sl_csv_writer {
     bool header, crlf;
     char *null_text, *null_marker;
     size_t null_len, marker_len;
-    char *names;              /* column names, back to back (owned) */
+    char *names; /* column names, back to back (owned) */
     uint32_t *name_off, *name_len;
     size_t ncols;
     bool have_columns;
-    uint64_t records;         /* rows written */
-    uint64_t dropped;         /* fields not written (no such column) */
-    sl_buf scratch;           /* text of nested values */
+    uint64_t records; /* rows written */
+    uint64_t dropped; /* fields not written (no such column) */
+    sl_buf scratch;   /* text of nested values */
 } sl_csv_writer;
 
 /* Prepare w; copies what it keeps from o. Returns 0 or SL_EINVAL when
@@ -163,8 +178,8 @@ int sl_csv_writer_init(sl_csv_writer *w, const sl_csv_options *o);
 void sl_csv_writer_free(sl_csv_writer *w);
 
 /* Fix the columns before the first record (else the first record's field
- * names are used). Names are copied. Returns 0, or SL_EINVAL once columns are
- * fixed. */
+ * names are used). names[i] are NUL-terminated and copied. Returns 0, or
+ * SL_EINVAL once columns are fixed. */
 int sl_csv_writer_set_columns(sl_csv_writer *w, const char *const *names, size_t n);
 
 /* Append rec (a STRUCT) as one CSV line to out; the header line first when

@@ -18,12 +18,12 @@
 
 #include "formats/csv.h"
 
-#define CHECK(cond)                                                                                                   \
-    do {                                                                                                              \
-        if (!(cond)) {                                                                                                \
-            fprintf(stderr, "fuzz_csv: check failed: %s (line %d)\n", #cond, __LINE__);                               \
-            abort();                                                                                                  \
-        }                                                                                                             \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "fuzz_csv: check failed: %s (line %d)\n", #cond, __LINE__);                                \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 typedef struct result {
@@ -125,7 +125,8 @@ static void check_round_trip(const result *r, const sl_csv_options *o) {
     sl_buf out;
     sl_buf_init(&out, SL_BUF_UNLIMITED);
     sl_error err;
-    for (size_t i = 0; i < r->b.count; i++) CHECK(sl_csv_write_record(&w, &out, &r->b.records[i], &err) == 0);
+    for (size_t i = 0; i < r->b.count; i++)
+        CHECK(sl_csv_write_record(&w, &out, &r->b.records[i], &err) == 0);
     CHECK(sl_csv_writer_dropped_fields(&w) == 0);
 
     sl_csv_options ro = *o;

@@ -140,10 +140,11 @@ static void test_rfc_basic(void **state) {
 static void test_rfc_quoted(void **state) {
     sl_csv_options o = strings_only();
     decoded dd;
-    decode_str(&dd, &o, "field_name,field_name2,field_name3\r\n"
-                        "\"aaa\",\"b\r\nbb\",\"ccc\"\r\n"
-                        "zzz,\"b\"\"bb\",\"\"\r\n"
-                        "\"x,y\",\"\"\"\",last\r\n");
+    decode_str(&dd, &o,
+               "field_name,field_name2,field_name3\r\n"
+               "\"aaa\",\"b\r\nbb\",\"ccc\"\r\n"
+               "zzz,\"b\"\"bb\",\"\"\r\n"
+               "\"x,y\",\"\"\"\",last\r\n");
     assert_int_equal(dd.rc, 0);
     assert_int_equal(dd.rj.n, 0);
     assert_int_equal(dd.b.count, 3);
@@ -491,8 +492,8 @@ static void test_infer_text(void **state) {
     assert_true(v.u.b);
     assert_int_equal(sl_csv_infer_text("False", 5, &v), SL_T_BOOL);
     assert_false(v.u.b);
-    const char *strings[] = {"-", "+", ".", "1e", "1e+", "1.2.3", "0x10", "1_000", " 1", "1 ", "inf", "NaN",
-                             "truth", "yes", "--1", "1-", "e5", "12a"};
+    const char *strings[] = {"-",  "+",   ".",   "1e",    "1e+", "1.2.3", "0x10", "1_000", " 1",
+                             "1 ", "inf", "NaN", "truth", "yes", "--1",   "1-",   "e5",    "12a"};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         assert_int_equal(sl_csv_infer_text(strings[i], strlen(strings[i]), &v), SL_T_STRING);
         assert_ptr_equal(v.u.s, strings[i]);
@@ -535,19 +536,20 @@ static void test_infer_in_rows(void **state) {
     sl_csv_options o = sl_csv_options_default();
     o.null_marker = "NULL";
     decoded dd;
-    decode_str(&dd, &o, "i,d,b,s,n,q,e,qe,m,qm\n"
-                        "12,0.25,true,abc,,\"12\",1e3,\"\",NULL,\"NULL\"\n");
+    decode_str(&dd, &o,
+               "i,d,b,s,n,q,e,qe,m,qm\n"
+               "12,0.25,true,abc,,\"12\",1e3,\"\",NULL,\"NULL\"\n");
     assert_int_equal(dd.rc, 0);
     assert_int_value(field(&dd, 0, 0), 12);
     assert_double_value(field(&dd, 0, 1), 0.25);
     assert_int_equal(field(&dd, 0, 2)->type, SL_T_BOOL);
     assert_str(field(&dd, 0, 3), "abc");
     assert_nullv(field(&dd, 0, 4));
-    assert_str(field(&dd, 0, 5), "12");      /* quoted values are strings */
+    assert_str(field(&dd, 0, 5), "12"); /* quoted values are strings */
     assert_double_value(field(&dd, 0, 6), 1000.0);
-    assert_str(field(&dd, 0, 7), "");        /* quoted empty is an empty string */
-    assert_nullv(field(&dd, 0, 8));           /* null marker */
-    assert_str(field(&dd, 0, 9), "NULL");    /* quoted marker stays text */
+    assert_str(field(&dd, 0, 7), "");     /* quoted empty is an empty string */
+    assert_nullv(field(&dd, 0, 8));       /* null marker */
+    assert_str(field(&dd, 0, 9), "NULL"); /* quoted marker stays text */
     decoded_free(&dd);
 
     /* inference off: unquoted text stays text, empty is still null */
@@ -596,21 +598,22 @@ static void test_trim_spaces(void **state) {
 
 static void test_overrides(void **state) {
     sl_csv_column_type types[] = {
-        {"zip", SL_T_STRING}, {"n", SL_T_INT}, {"x", SL_T_DOUBLE}, {"ok", SL_T_BOOL},
+        {"zip", SL_T_STRING},     {"n", SL_T_INT},    {"x", SL_T_DOUBLE},      {"ok", SL_T_BOOL},
         {"amount", SL_T_DECIMAL}, {"day", SL_T_DATE}, {"not_there", SL_T_INT},
     };
     sl_csv_options o = sl_csv_options_default();
     o.column_types = types;
     o.n_column_types = sizeof types / sizeof types[0];
     decoded dd;
-    decode_str(&dd, &o, "zip,n,x,ok,amount,day\n"
-                        "02134,\"17\",3,Yes,12.3400,2024-02-29\n"
-                        "1,2,NaN,no,,\n"
-                        "1,abc,1,true,1,2024-01-01\n"
-                        "1,1,1,maybe,1,2024-01-01\n"
-                        "1,1,1,1,1.2.3,2024-01-01\n"
-                        "1,1,1,1,1,2024-13-01\n"
-                        "1,99999999999999999999,1,1,1,2024-01-01\n");
+    decode_str(&dd, &o,
+               "zip,n,x,ok,amount,day\n"
+               "02134,\"17\",3,Yes,12.3400,2024-02-29\n"
+               "1,2,NaN,no,,\n"
+               "1,abc,1,true,1,2024-01-01\n"
+               "1,1,1,maybe,1,2024-01-01\n"
+               "1,1,1,1,1.2.3,2024-01-01\n"
+               "1,1,1,1,1,2024-13-01\n"
+               "1,99999999999999999999,1,1,1,2024-01-01\n");
     assert_int_equal(dd.rc, 0);
     assert_int_equal(dd.b.count, 2);
     assert_str(field(&dd, 0, 0), "02134");
@@ -775,8 +778,8 @@ static void test_byte_at_a_time(void **state) {
     size_t pos = 0;
     for (size_t avail = 0; avail <= len; avail++) {
         size_t consumed;
-        assert_int_equal(sl_csv_decode(&drip.d, split_input + pos, avail - pos, avail == len, &consumed, &ctx,
-                                       &drip.err), 0);
+        assert_int_equal(
+            sl_csv_decode(&drip.d, split_input + pos, avail - pos, avail == len, &consumed, &ctx, &drip.err), 0);
         pos += consumed;
     }
     assert_int_equal(pos, len);
@@ -818,15 +821,15 @@ static void test_writer_basic(void **state) {
     assert_int_equal(sl_csv_write_record(&w, &out, &r2, &err), 0);
     sl_value items[] = {sl_int(1), str("q\"")};
     sl_field inner[] = {mkfield("k", sl_list(items, 2))};
-    sl_field f3[] = {mkfield("id", sl_decimal("12.50", 5)), mkfield("x", sl_double(NAN)),
-                     mkfield("ok", sl_date(19782)), mkfield("s", sl_struct(inner, 1)),
-                     mkfield("n", sl_timestamp(1700000000123456))};
+    sl_field f3[] = {mkfield("id", sl_decimal("12.50", 5)), mkfield("x", sl_double(NAN)), mkfield("ok", sl_date(19782)),
+                     mkfield("s", sl_struct(inner, 1)), mkfield("n", sl_timestamp(1700000000123456))};
     sl_value r3 = sl_struct(f3, 5);
     assert_int_equal(sl_csv_write_record(&w, &out, &r3, &err), 0);
-    assert_string_equal(out.data, "id,x,ok,s,n\n"
-                                  "-12,0.1,true,plain,\n"
-                                  "3,2.0,,\"a,b\",\n"
-                                  "12.50,NaN,2024-02-29,\"{\"\"k\"\":[1,\"\"q\\\"\"\"\"]}\",2023-11-14T22:13:20.123456Z\n");
+    assert_string_equal(out.data,
+                        "id,x,ok,s,n\n"
+                        "-12,0.1,true,plain,\n"
+                        "3,2.0,,\"a,b\",\n"
+                        "12.50,NaN,2024-02-29,\"{\"\"k\"\":[1,\"\"q\\\"\"\"\"]}\",2023-11-14T22:13:20.123456Z\n");
     assert_int_equal(sl_csv_writer_dropped_fields(&w), 2);
 
     /* not a struct */
@@ -847,9 +850,9 @@ static void test_writer_quoting(void **state) {
     sl_buf out;
     sl_buf_init(&out, SL_BUF_UNLIMITED);
     sl_error err;
-    sl_field f[] = {mkfield("a", str("")), mkfield("b", str(" x")), mkfield("c", str("x\t")),
+    sl_field f[] = {mkfield("a", str("")),           mkfield("b", str(" x")),     mkfield("c", str("x\t")),
                     mkfield("d", str("say \"hi\"")), mkfield("e", str("l1\nl2")), mkfield("f", str("cr\r")),
-                    mkfield("g", str("NULL")), mkfield("h", str("12")), mkfield("i", str("a b"))};
+                    mkfield("g", str("NULL")),       mkfield("h", str("12")),     mkfield("i", str("a b"))};
     sl_value r = sl_struct(f, 9);
     assert_int_equal(sl_csv_write_record(&w, &out, &r, &err), 0);
     assert_string_equal(out.data, "\"\",\" x\",\"x\t\",\"say \"\"hi\"\"\",\"l1\nl2\",\"cr\r\",\"NULL\",12,a b\n");
@@ -909,9 +912,28 @@ static void test_writer_limit_and_columns(void **state) {
 
 /* Write strings that need every kind of care, read them back as text. */
 static void round_trip(const sl_csv_options *o) {
-    static const char *values[] = {"plain", "", " lead", "trail ", "\ttab", "a,b", "semi;colon", "q\"uote",
-                                   "\"", "\"\"", "multi\nline", "cr\rlf\r\n", "back\\slash", "NULL", "\\N",
-                                   "12", "true", "\xEF\xBB\xBF" "bom", "x|y", "é ü", "end\\"};
+    static const char *values[] = {"plain",
+                                   "",
+                                   " lead",
+                                   "trail ",
+                                   "\ttab",
+                                   "a,b",
+                                   "semi;colon",
+                                   "q\"uote",
+                                   "\"",
+                                   "\"\"",
+                                   "multi\nline",
+                                   "cr\rlf\r\n",
+                                   "back\\slash",
+                                   "NULL",
+                                   "\\N",
+                                   "12",
+                                   "true",
+                                   "\xEF\xBB\xBF"
+                                   "bom",
+                                   "x|y",
+                                   "é ü",
+                                   "end\\"};
     size_t n = sizeof values / sizeof values[0];
     sl_csv_writer w;
     assert_int_equal(sl_csv_writer_init(&w, o), 0);
