@@ -47,29 +47,29 @@ typedef struct sl_http_header {
 } sl_http_header;
 
 typedef struct sl_sigv4_request {
-    const char *method;          /* "GET" */
-    const char *url;             /* full URL: scheme://host[:port]/path?query (path and query as sent) */
+    const char *method;            /* "GET" */
+    const char *url;               /* full URL: scheme://host[:port]/path?query (path and query as sent) */
     const sl_http_header *headers; /* headers that will be sent (Host is derived from url if absent:
                                     * host[:port], the port omitted when it is the scheme's default) */
     size_t n_headers;
-    const char *payload_hash;    /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"; NULL = hash body */
-    const void *body;            /* may be NULL when body_len is 0 */
+    const char *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"; NULL = hash body */
+    const void *body;         /* may be NULL when body_len is 0 */
     size_t body_len;
-    const char *region;          /* "us-east-1" */
-    const char *service;         /* "s3", "dynamodb", "es", "aoss" */
-    time_t when;                 /* signing time (UTC) */
-    int normalize_path;          /* 1 for every service except S3 (S3 paths are signed as sent) */
-    int add_content_sha256;      /* sign and send x-amz-content-sha256; implied for S3 */
+    const char *region;     /* "us-east-1" */
+    const char *service;    /* "s3", "dynamodb", "es", "aoss" */
+    time_t when;            /* signing time (UTC) */
+    int normalize_path;     /* 1 for every service except S3 (S3 paths are signed as sent) */
+    int add_content_sha256; /* sign and send x-amz-content-sha256; implied for S3 */
 } sl_sigv4_request;
 
 /* Result of signing: the values of the headers to add to the request.
  * Strings are owned by the struct (the session token stays in the creds). */
 typedef struct sl_sigv4_result {
-    char amz_date[17];           /* 20150830T123600Z */
+    char amz_date[17]; /* 20150830T123600Z */
     char authorization[1024];
-    char content_sha256[65];     /* payload hash used ("UNSIGNED-PAYLOAD" fits) */
+    char content_sha256[65]; /* payload hash used ("UNSIGNED-PAYLOAD" fits) */
     char canonical_request_hash[65];
-    int send_content_sha256;     /* 1 when x-amz-content-sha256 was signed and must be sent */
+    int send_content_sha256; /* 1 when x-amz-content-sha256 was signed and must be sent */
 } sl_sigv4_result;
 
 /* Sign req with header authentication; fills out. Signs x-amz-date,
