@@ -27,7 +27,7 @@ typedef struct sl_http_request {
     const char *url;
     const sl_http_header *headers;
     size_t n_headers;
-    const void *body;      /* may be NULL */
+    const void *body; /* may be NULL */
     size_t body_len;
     /* Stream a successful (status < 300) response body to this callback
      * instead of buffering it; it returns 0 to go on, non-zero to abort the
@@ -40,10 +40,10 @@ typedef struct sl_http_request {
 } sl_http_request;
 
 typedef struct sl_http_response {
-    long status;           /* 0 when no response (connection error) */
-    sl_buf body;           /* when not streamed; bounded (see sl_http_options.max_body) */
-    sl_buf headers;        /* raw header block, "Name: value\r\n" lines */
-    char error[256];       /* transport error text ("connection refused", "timeout") when status == 0 */
+    long status;     /* 0 when no response (connection error) */
+    sl_buf body;     /* when not streamed; bounded (see sl_http_options.max_body) */
+    sl_buf headers;  /* raw header block, "Name: value\r\n" lines */
+    char error[256]; /* transport error text ("connection refused", "timeout") when status == 0 */
 } sl_http_response;
 
 void sl_http_response_init(sl_http_response *r);
@@ -53,12 +53,12 @@ void sl_http_response_free(sl_http_response *r);
 int sl_http_response_header(const sl_http_response *r, const char *name, char *out, size_t size);
 
 typedef struct sl_http_options {
-    long connect_timeout_ms;  /* default 3000 */
-    long timeout_ms;          /* whole request; default 60000 */
-    long low_speed_seconds;   /* abort when below 1 KB/s for this long; default 30 */
-    size_t max_body;          /* buffered body limit; default 256 MiB */
-    const char *ca_file;      /* TLS CA bundle; NULL = system default */
-    int insecure;             /* skip TLS verification (explicit, for local use only) */
+    long connect_timeout_ms; /* default 3000 */
+    long timeout_ms;         /* whole request; default 60000 */
+    long low_speed_seconds;  /* abort when below 1 KB/s for this long; default 30 */
+    size_t max_body;         /* buffered body limit; default 256 MiB */
+    const char *ca_file;     /* TLS CA bundle; NULL = system default */
+    int insecure;            /* skip TLS verification (explicit, for local use only) */
 } sl_http_options;
 
 typedef struct sl_http sl_http;

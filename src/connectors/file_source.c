@@ -24,8 +24,10 @@
 #include "formats/format.h"
 #include "connectors/file_format_opts.h"
 #include "formats/json.h"
+#include "store/store.h"
 
 #define CHUNK_SIZE (4u << 20)
+#define HEAD_BYTES (1u << 20) /* sniffing: compression, first line, CSV header */
 
 static const sl_option source_options[] = {
     {"path", SL_OPT_PATH, NULL,
@@ -44,8 +46,9 @@ static const sl_option source_options[] = {
      NULL, 0},
     {"delimiter", SL_OPT_STRING, ",", "CSV field delimiter (one character; \\t for tab).", NULL, 0},
     {"quote", SL_OPT_STRING, "\"", "CSV quote character.", NULL, 0},
-    {"escape", SL_OPT_STRING, "\"",
-     "CSV escape character inside quotes: the quote itself (RFC 4180 doubling) or \\\\ for backslash escapes.",
+    {"escape", SL_OPT_STRING, "",
+     "CSV escape character inside quotes. Empty (the default) means the quote character itself, RFC 4180's "
+     "doubling (\"\" inside a quoted field); \\\\ for backslash escapes.",
      NULL, 0},
     {"header", SL_OPT_BOOL, "true", "CSV: the first line holds the column names (else _c0, _c1, ...).", NULL, 0},
     {"null_text", SL_OPT_STRING, "", "CSV: unquoted field text that means null.", NULL, 0},
@@ -56,10 +59,12 @@ static const sl_option source_options[] = {
      NULL, 0},
     {"multiline", SL_OPT_BOOL, "false",
      "CSV: quoted fields may contain line breaks. Such files are read whole instead of in byte ranges.", NULL, 0},
+    STORE_OPTIONS,
     {0},
 };
 
 typedef struct source_data {
+    sl_store *store;         /* opened by prepare */
     const sl_format *format; /* NULL = by extension per file */
     sl_format_opts fopts;
     bool multiline;
@@ -79,14 +84,25 @@ static int char_option(sl_node *node, const char *name, char *out, sl_error *err
     return SL_OK;
 }
 
+void sl_file_store_options(const sl_node *node, sl_store_options *so) {
+    memset(so, 0, sizeof *so);
+    so->region = sl_node_str(node, "region");
+    so->endpoint = sl_node_str(node, "endpoint");
+    so->profile = sl_node_str(node, "profile");
+}
+
 int sl_file_format_opts(sl_node *node, sl_format_opts *fo, sl_error *err) {
     sl_format_opts_default(fo);
     int rc = char_option(node, "delimiter", &fo->delimiter, err);
     if (!rc) rc = char_option(node, "quote", &fo->quote, err);
     if (rc) return rc;
+    fo->escape = fo->quote; /* RFC 4180 doubling unless an escape option says otherwise */
     fo->header = sl_node_bool(node, "header");
     for (const sl_option *o = node->type->options; o->name; o++) {
-        if (!strcmp(o->name, "escape")) rc = char_option(node, "escape", &fo->escape, err);
+        if (!strcmp(o->name, "escape")) {
+            if (sl_node_str(node, "escape")[0]) rc = char_option(node, "escape", &fo->escape, err);
+            else fo->escape = fo->quote;
+        }
         if (!strcmp(o->name, "null_text")) fo->null_text = sl_node_str(node, "null_text");
         if (!strcmp(o->name, "infer_types")) fo->infer_types = sl_node_bool(node, "infer_types");
         if (!strcmp(o->name, "multiline")) fo->multiline = sl_node_bool(node, "multiline");
@@ -117,8 +133,18 @@ static int source_check(sl_node *node, sl_error *err) {
 }
 
 static void source_release(sl_node *node) {
-    free(node->data);
+    source_data *d = node->data;
+    if (d) sl_store_free(d->store);
+    free(d);
     node->data = NULL;
+}
+
+static int source_prepare(sl_node *node, sl_run *run, sl_error *err) {
+    source_data *d = node->data;
+    if (d->store) return SL_OK;
+    sl_store_options so;
+    sl_file_store_options(node, &so);
+    return sl_store_open(sl_node_str(node, "path"), &so, &d->store, err);
 }
 
 static const sl_format *format_for(const source_data *d, const char *path, sl_error *err) {
@@ -130,36 +156,32 @@ static const sl_format *format_for(const source_data *d, const char *path, sl_er
     return f;
 }
 
+/* Up to cap bytes from the start of an object (raw, not decompressed). */
+static size_t read_head(sl_store *store, const char *url, char *buf, size_t cap) {
+    sl_store_reader *r;
+    if (sl_store_reader_open(store, url, 0, cap, &r, NULL) != 0) return 0;
+    size_t n = 0, got = 0;
+    while (n < cap && sl_store_read(r, buf + n, cap - n, &got, NULL) == 0 && got) n += got;
+    sl_store_reader_close(r);
+    return n;
+}
+
+static bool is_compressed(const char *head, size_t n) {
+    return sl_codec_detect(head, n) != SL_CODEC_NONE || sl_codec_sniff_name(head, n) != NULL;
+}
+
 /* Can this uncompressed JSON file be cut at newlines? Yes when its first
  * line is a whole JSON value (JSON lines), not the start of an array or a
  * pretty-printed object. */
-static bool first_line_is_record(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    size_t cap = 1 << 20;
-    char *buf = sl_xmalloc(cap);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    char *nl = memchr(buf, '\n', n);
-    bool ok = false;
-    if (nl) {
-        sl_arena a;
-        sl_arena_init(&a);
-        sl_value v;
-        ok = sl_json_parse(buf, (size_t)(nl - buf), &a, &v, NULL) == 0 && v.type == SL_T_STRUCT;
-        sl_arena_free(&a);
-    }
-    free(buf);
+static bool first_line_is_record(const char *head, size_t n) {
+    const char *nl = memchr(head, '\n', n);
+    if (!nl) return false;
+    sl_arena a;
+    sl_arena_init(&a);
+    sl_value v;
+    bool ok = sl_json_parse(head, (size_t)(nl - head), &a, &v, NULL) == 0 && v.type == SL_T_STRUCT;
+    sl_arena_free(&a);
     return ok;
-}
-
-static bool is_compressed(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    unsigned char head[8];
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    return sl_codec_detect(head, n) != SL_CODEC_NONE || sl_codec_sniff_name(head, n) != NULL;
 }
 
 static void add_split(sl_split **splits, size_t *n, size_t *cap, const char *path, uint64_t off, uint64_t len,
@@ -180,22 +202,27 @@ static void add_split(sl_split **splits, size_t *n, size_t *cap, const char *pat
 
 static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_splits, sl_error *err) {
     source_data *d = node->data;
-    sl_strlist files = {0};
-    int rc = sl_expand_path(sl_node_str(node, "path"), sl_node_bool(node, "recursive"), &files, err);
+    sl_store_list files = {0};
+    int rc = sl_store_list_objects(d->store, sl_node_str(node, "path"), sl_node_bool(node, "recursive"), &files, err);
     uint64_t split_size = (uint64_t)sl_node_int(node, "split_size");
     size_t n = 0, cap = 0;
+    char *head = sl_xmalloc(HEAD_BYTES);
     *splits = NULL;
     for (size_t i = 0; !rc && i < files.count; i++) {
-        const char *path = files.items[i];
-        const sl_format *f = format_for(d, path, err);
-        uint64_t size = 0;
-        if (!f) rc = SL_EINVAL;
-        if (!rc) rc = sl_file_size(path, &size, err);
-        if (rc) break;
-        bool splittable = f->line_splittable && size > split_size && !(f->needs_header && d->multiline) &&
-                          !is_compressed(path) && (f->needs_header || first_line_is_record(path));
+        const char *url = files.items[i].url;
+        uint64_t size = files.items[i].size;
+        const sl_format *f = format_for(d, url, err);
+        if (!f) {
+            rc = SL_EINVAL;
+            break;
+        }
+        bool splittable = f->line_splittable && size > split_size && !(f->needs_header && d->multiline);
+        if (splittable) {
+            size_t hn = read_head(d->store, url, head, HEAD_BYTES);
+            splittable = !is_compressed(head, hn) && (f->needs_header || first_line_is_record(head, hn));
+        }
         if (!splittable) {
-            add_split(splits, &n, &cap, path, 0, UINT64_MAX, (uint32_t)i);
+            add_split(splits, &n, &cap, url, 0, UINT64_MAX, (uint32_t)i);
             continue;
         }
         /* Unless split_size was set, cut a big file into at least 4 ranges per
@@ -204,9 +231,10 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
         uint64_t balanced = size / ((uint64_t)run->threads * 4);
         if (!sl_node_opt(node, "split_size")->set && balanced < range) range = balanced > (8u << 20) ? balanced : (8u << 20);
         for (uint64_t off = 0; off < size; off += range)
-            add_split(splits, &n, &cap, path, off, off + range < size ? range : UINT64_MAX, (uint32_t)i);
+            add_split(splits, &n, &cap, url, off, off + range < size ? range : UINT64_MAX, (uint32_t)i);
     }
-    sl_strlist_free(&files);
+    free(head);
+    sl_store_list_free(&files);
     if (rc) {
         for (size_t i = 0; i < n; i++) free((*splits)[i].path);
         free(*splits);
@@ -286,18 +314,14 @@ static int reject(void *ud, uint64_t line, int64_t offset, const char *reason, c
 }
 
 static int read_header_line(reader *r, sl_error *err) {
-    FILE *f = fopen(r->split->path, "rb");
-    if (!f) return sl_error_set(err, SL_EIO, "%s: cannot open", r->split->path);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, f);
-    fclose(f);
-    int rc = SL_OK;
-    if (n > 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-        rc = r->format->set_header(r->decoder, line, (size_t)n, err);
-    }
-    free(line);
+    source_data *d = r->node->data;
+    char *head = sl_xmalloc(HEAD_BYTES);
+    size_t n = read_head(d->store, r->split->path, head, HEAD_BYTES);
+    const char *nl = memchr(head, '\n', n);
+    size_t len = nl ? (size_t)(nl - head) : n;
+    while (len > 0 && head[len - 1] == '\r') len--;
+    int rc = len ? r->format->set_header(r->decoder, head, len, err) : SL_OK;
+    free(head);
     return rc;
 }
 
@@ -310,7 +334,9 @@ static int source_open(sl_node *node, sl_run *run, const sl_split *split, void *
     r->format = format_for(d, split->path, err);
     int rc = r->format ? r->format->decoder_new(&d->fopts, &r->decoder, err) : SL_EINVAL;
     uint64_t start = split->offset > 0 ? split->offset - 1 : 0;
-    if (!rc) rc = sl_instream_open(split->path, start, UINT64_MAX, &r->in, err);
+    sl_store_reader *rd = NULL;
+    if (!rc) rc = sl_store_reader_open(d->store, split->path, start, UINT64_MAX, &rd, err);
+    if (!rc) rc = sl_instream_open_reader(split->path, rd, start == 0, &r->in, err);
     if (!rc && split->offset > 0 && r->format->set_header) rc = read_header_line(r, err);
     if (rc) {
         if (r->decoder) r->format->decoder_free(r->decoder);
@@ -446,6 +472,7 @@ const sl_node_type sl_read_file_type = {
     .max_inputs = 0,
     .check = source_check,
     .release = source_release,
+    .prepare = source_prepare,
     .plan = source_plan,
     .open = source_open,
     .next = source_next,

@@ -1,20 +1,24 @@
 /*
  * file_target.c — the `write_file` target: JSON lines or CSV files, optionally
- * gzip/zstd compressed, in a local directory.
+ * gzip/zstd compressed, in a local directory or under an s3:// prefix.
  *
- * Publishing (how a run's output becomes visible):
- *   1. prepare: the directory <path>/_staging-<run-id>/ is created. Names
- *      starting with '_' are skipped by every reader (sluice, Spark, Hive,
- *      DuckDB's hive globbing), so nothing in it is ever read as data.
- *   2. each (split) writes part-NNNNN-<run-id>.<ext> there.
- *   3. commit (only when the whole run succeeded): each staged part is
- *      renamed into <path>/ (rename is atomic per file: a reader sees a part
- *      whole or not at all); with mode overwrite, part files of earlier runs
- *      are then removed; finally <path>/_SUCCESS is written naming the run
- *      and its files, and the staging directory is removed.
- *   4. abort (any failure): the staging directory is removed; <path> is as
- *      it was before the run. A killed run leaves only a _staging-* directory,
- *      which readers ignore and the next `sluice run` of the job may delete.
+ * Publishing (how a run's output becomes visible) goes through the object
+ * store's two-phase writes (store/store.h):
+ *   1. each input split writes part-NNNNN-<run-id>.<ext>: locally into
+ *      <path>/_staging-<run-id>/ (names starting with '_' are skipped by every
+ *      reader: sluice, Spark, Hive, DuckDB), on S3 as a multipart upload that
+ *      is not yet completed (or, for a small part, bytes held until commit);
+ *   2. commit (only when the whole run succeeded): every part is published —
+ *      renamed into <path>/ (atomic per file), or its multipart upload
+ *      completed / object PUT (atomic per object); with mode overwrite, part
+ *      files of earlier runs are then deleted; finally <path>/_SUCCESS is
+ *      written naming the run and its files;
+ *   3. abort (any failure): every part is discarded — staged files unlinked,
+ *      multipart uploads aborted so no orphan parts remain; <path> is exactly
+ *      as it was before the run.
+ * A killed process leaves only a _staging-* directory (ignored by readers)
+ * or unfinished multipart uploads (invisible; an S3 lifecycle rule
+ * AbortIncompleteMultipartUpload removes them).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +34,7 @@
 #include "formats/compress.h"
 #include "formats/format.h"
 #include "connectors/file_format_opts.h"
+#include "store/store.h"
 
 #define FLUSH_BYTES (1u << 20)
 
@@ -49,6 +54,7 @@ static const sl_option target_options[] = {
     {"delimiter", SL_OPT_STRING, ",", "CSV field delimiter (one character; \\t for tab).", NULL, 0},
     {"quote", SL_OPT_STRING, "\"", "CSV quote character.", NULL, 0},
     {"header", SL_OPT_BOOL, "true", "CSV: write a header line with the column names.", NULL, 0},
+    STORE_OPTIONS,
     {0},
 };
 
@@ -58,18 +64,23 @@ typedef struct target_data {
     sl_codec codec;
     int level;
     bool overwrite;
-    char *dir;
-    char *staging;
+    sl_store *store;
     pthread_mutex_t lock;
-    sl_strlist staged; /* file names (not paths) finished in staging */
+    sl_store_pending **pending; /* finished parts, published on commit */
+    size_t n_pending, cap_pending;
 } target_data;
+
+static void discard_pending(target_data *d) {
+    for (size_t i = 0; i < d->n_pending; i++) sl_store_discard(d->pending[i]);
+    d->n_pending = 0;
+}
 
 static void target_release(sl_node *node) {
     target_data *d = node->data;
     if (!d) return;
-    free(d->dir);
-    free(d->staging);
-    sl_strlist_free(&d->staged);
+    discard_pending(d);
+    free(d->pending);
+    sl_store_free(d->store);
     pthread_mutex_destroy(&d->lock);
     free(d);
     node->data = NULL;
@@ -88,14 +99,14 @@ static int target_check(sl_node *node, sl_error *err) {
 
 static int target_prepare(sl_node *node, sl_run *run, sl_error *err) {
     target_data *d = node->data;
-    free(d->dir);
-    free(d->staging);
-    sl_strlist_free(&d->staged);
-    d->dir = sl_xstrdup(sl_node_str(node, "path"));
-    char name[64];
-    snprintf(name, sizeof name, "_staging-%s", run->run_id);
-    d->staging = sl_path_join(d->dir, name);
-    return sl_mkdirs(d->staging, err);
+    discard_pending(d);
+    if (d->store) return SL_OK;
+    sl_store_options so;
+    sl_file_store_options(node, &so);
+    const char *path = sl_node_str(node, "path");
+    int rc = sl_store_open(path, &so, &d->store, err);
+    if (!rc && !sl_store_is_remote(path)) rc = sl_mkdirs(path, err);
+    return rc;
 }
 
 typedef struct writer {
@@ -103,10 +114,16 @@ typedef struct writer {
     sl_node *node;
     sl_run *run;
     void *encoder;
+    sl_store_writer *object;
     sl_outstream *out;
     sl_buf buf;
-    char *name;
 } writer;
+
+static void writer_free(writer *w) {
+    if (w->encoder) w->d->format->encoder_free(w->encoder);
+    sl_buf_free(&w->buf);
+    free(w);
+}
 
 static int target_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
     target_data *d = node->data;
@@ -118,16 +135,14 @@ static int target_open(sl_node *node, sl_run *run, const sl_split *split, void *
     char name[128];
     snprintf(name, sizeof name, "part-%05u-%s%s%s", split ? split->index : 0, run->run_id, d->format->out_ext,
              sl_codec_extension(d->codec));
-    w->name = sl_xstrdup(name);
-    char *path = sl_path_join(d->staging, name);
+    char *url = sl_path_join(sl_node_str(node, "path"), name);
     int rc = d->format->encoder_new(&d->fopts, &w->encoder, err);
-    if (!rc) rc = sl_outstream_open(path, d->codec, d->level, &w->out, err);
-    free(path);
+    if (!rc) rc = sl_store_writer_open(d->store, url, run->run_id, &w->object, err);
+    if (!rc) rc = sl_outstream_open_writer(url, w->object, d->codec, d->level, &w->out, err);
+    free(url);
     if (rc) {
-        if (w->encoder) d->format->encoder_free(w->encoder);
-        sl_buf_free(&w->buf);
-        free(w->name);
-        free(w);
+        sl_store_writer_abort(w->object);
+        writer_free(w);
         return rc;
     }
     *out = w;
@@ -162,27 +177,25 @@ static int target_write(void *state, sl_batch *b, sl_error *err) {
     return SL_OK;
 }
 
-static void writer_free(writer *w) {
-    if (w->encoder) w->d->format->encoder_free(w->encoder);
-    sl_buf_free(&w->buf);
-    free(w->name);
-    free(w);
-}
-
 static int target_close(void *state, sl_error *err) {
     writer *w = state;
+    target_data *d = w->d;
     int rc = flush(w, err);
-    if (rc) {
-        sl_outstream_discard(w->out);
-    } else {
-        __atomic_fetch_add(&w->node->stats.bytes_out, sl_outstream_bytes_out(w->out), __ATOMIC_RELAXED);
-        rc = sl_outstream_close(w->out, false, err);
-    }
+    uint64_t bytes = sl_outstream_bytes_out(w->out);
+    if (rc) sl_outstream_discard(w->out);
+    else rc = sl_outstream_close(w->out, false, err);
+    sl_store_pending *p = NULL;
+    if (rc) sl_store_writer_abort(w->object);
+    else rc = sl_store_writer_finish(w->object, &p, err);
     if (!rc) {
-        pthread_mutex_lock(&w->d->lock);
-        sl_strlist_add(&w->d->staged, w->name);
-        w->name = NULL;
-        pthread_mutex_unlock(&w->d->lock);
+        __atomic_fetch_add(&w->node->stats.bytes_out, bytes, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&d->lock);
+        if (d->n_pending == d->cap_pending) {
+            d->cap_pending = d->cap_pending ? d->cap_pending * 2 : 16;
+            d->pending = sl_xrealloc(d->pending, d->cap_pending * sizeof *d->pending);
+        }
+        d->pending[d->n_pending++] = p;
+        pthread_mutex_unlock(&d->lock);
     }
     writer_free(w);
     return rc;
@@ -191,69 +204,77 @@ static int target_close(void *state, sl_error *err) {
 static void target_discard(void *state) {
     writer *w = state;
     sl_outstream_discard(w->out);
+    sl_store_writer_abort(w->object);
     writer_free(w);
 }
 
+static const char *base_name(const char *url) {
+    const char *slash = strrchr(url, '/');
+    return slash ? slash + 1 : url;
+}
+
 /* Remove part files of other runs (mode overwrite). */
-static int remove_old_parts(target_data *d, const char *run_id, sl_error *err) {
-    DIR *dir = opendir(d->dir);
-    if (!dir) return sl_error_set(err, SL_EIO, "cannot list %s: %s", d->dir, strerror(errno));
-    struct dirent *e;
-    int rc = SL_OK;
-    while (!rc && (e = readdir(dir)) != NULL) {
-        if (strncmp(e->d_name, "part-", 5) != 0 || strstr(e->d_name, run_id)) continue;
-        char *p = sl_path_join(d->dir, e->d_name);
-        if (unlink(p) != 0) rc = sl_error_set(err, SL_EIO, "cannot remove old output %s: %s", p, strerror(errno));
-        free(p);
+static int remove_old_parts(target_data *d, const char *dir, const char *run_id, sl_error *err) {
+    sl_store_list l = {0};
+    sl_error e;
+    sl_error_clear(&e);
+    int rc = sl_store_list_objects(d->store, dir, false, &l, &e);
+    if (rc == SL_ENOTFOUND) rc = SL_OK;
+    else if (rc) *err = e;
+    for (size_t i = 0; !rc && i < l.count; i++) {
+        const char *name = base_name(l.items[i].url);
+        if (strncmp(name, "part-", 5) != 0 || strstr(name, run_id)) continue;
+        rc = sl_store_delete(d->store, l.items[i].url, err);
     }
-    closedir(dir);
+    sl_store_list_free(&l);
     return rc;
 }
 
-static int write_success(target_data *d, sl_run *run, sl_error *err) {
-    char *p = sl_path_join(d->dir, "_SUCCESS");
-    FILE *f = fopen(p, "w");
-    int rc = SL_OK;
-    if (!f) {
-        rc = sl_error_set(err, SL_EIO, "cannot write %s: %s", p, strerror(errno));
-    } else {
-        fprintf(f, "run_id %s\n", run->run_id);
-        for (size_t i = 0; i < d->staged.count; i++) fprintf(f, "file %s\n", d->staged.items[i]);
-        if (fclose(f) != 0) rc = sl_error_set(err, SL_EIO, "cannot write %s", p);
-    }
-    free(p);
-    return rc;
+static int cmp_pending(const void *a, const void *b) {
+    return strcmp(sl_store_pending_url(*(sl_store_pending *const *)a), sl_store_pending_url(*(sl_store_pending *const *)b));
 }
 
 static int target_commit(sl_node *node, sl_run *run, sl_error *err) {
     target_data *d = node->data;
-    sl_strlist_sort(&d->staged);
+    const char *dir = sl_node_str(node, "path");
+    qsort(d->pending, d->n_pending, sizeof *d->pending, cmp_pending);
+    sl_buf manifest;
+    sl_buf_init(&manifest, 0);
+    sl_buf_printf(&manifest, "run_id %s\n", run->run_id);
     int rc = SL_OK;
-    for (size_t i = 0; !rc && i < d->staged.count; i++) {
-        char *from = sl_path_join(d->staging, d->staged.items[i]);
-        char *to = sl_path_join(d->dir, d->staged.items[i]);
-        if (rename(from, to) != 0) rc = sl_error_set(err, SL_EIO, "cannot publish %s: %s", to, strerror(errno));
-        free(from);
-        free(to);
+    size_t i = 0;
+    for (; !rc && i < d->n_pending; i++) {
+        sl_buf_printf(&manifest, "file %s\n", base_name(sl_store_pending_url(d->pending[i])));
+        rc = sl_store_publish(d->pending[i], err);
+        if (rc) break;
+        d->pending[i] = NULL;
     }
-    if (!rc && d->overwrite) rc = remove_old_parts(d, run->run_id, err);
-    if (!rc) rc = write_success(d, run, err);
-    if (!rc) rc = sl_rmtree(d->staging, err);
+    if (rc) /* what was not published is discarded; published parts stay (named by the failed run) */
+        for (; i < d->n_pending; i++) sl_store_discard(d->pending[i]);
+    d->n_pending = 0;
+    if (!rc && d->overwrite) rc = remove_old_parts(d, dir, run->run_id, err);
+    if (!rc) {
+        char *url = sl_path_join(dir, "_SUCCESS");
+        rc = sl_store_put(d->store, url, manifest.data, manifest.len, err);
+        free(url);
+    }
+    sl_buf_free(&manifest);
     return rc;
 }
 
 static void target_abort(sl_node *node, sl_run *run) {
     target_data *d = node->data;
-    if (d && d->staging) sl_rmtree(d->staging, NULL);
+    if (d) discard_pending(d);
 }
 
 const sl_node_type sl_write_file_type = {
     .name = "write_file",
     .kind = SL_NODE_TARGET,
     .summary = "write JSON lines or CSV files (optionally gzip/zstd) into a directory, published atomically",
-    .help = "Like Glue's write_dynamic_frame.from_options. Each input split becomes one part file "
-            "part-NNNNN-<run-id>.<ext>. Files are written under <path>/_staging-<run-id>/ and moved into "
-            "<path> only when the whole run succeeds; a failed run leaves <path> untouched.",
+    .help = "Like Glue's write_dynamic_frame.from_options. path is a local directory or an s3://bucket/prefix. "
+            "Each input split becomes one part file part-NNNNN-<run-id>.<ext>. Files become visible only when "
+            "the whole run succeeds (staged locally, multipart uploads completed on S3); a failed run leaves "
+            "<path> untouched.",
     .options = target_options,
     .min_inputs = 1,
     .max_inputs = 1,

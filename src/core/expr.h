@@ -25,6 +25,8 @@ typedef struct sl_expr sl_expr;
 /* Nesting limit: an expression whose tree is deeper than this is rejected at
  * compile time (never a stack overflow at compile or evaluation time). */
 #define SL_EXPR_MAX_DEPTH 256
+/* Longest expression text accepted, in bytes. */
+#define SL_EXPR_MAX_TEXT (1 << 20)
 
 /* ---- compiling ---- */
 
@@ -55,9 +57,11 @@ void sl_expr_free(sl_expr *e);
  * On a runtime failure returns SL_ETYPE and fills err->message with the
  * reason and the failing part of the expression ("cannot cast string 'abc'
  * to long in 'cast(id as long)'"); the caller sends the record to the error
- * output. Failures are: a cast or conversion that the value does not allow,
- * integer overflow in + - * abs and unary minus, a non-boolean where a
- * condition is expected, arithmetic on a value that is not a number.
+ * output. Failures are: a cast the value does not allow (casts are
+ * sl_value_cast's), long overflow (+ - * div, unary minus, abs, round), a
+ * non-boolean where a condition is expected, arithmetic on a value that is
+ * not a number, a LIKE pattern ending in its escape character, and a
+ * computed string or list over 256 MiB.
  * Division and modulo by zero are not failures: they yield null (like SQL
  * engines in non-ANSI mode). Missing fields and out-of-range list indexes
  * are null, never failures. */

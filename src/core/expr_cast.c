@@ -21,6 +21,8 @@
 #include "core/expr_int.h"
 #include "core/numfmt.h"
 
+#define MICROS_PER_DAY INT64_C(86400000000)
+
 /* Exponents beyond this are clamped: such numbers are out of any range
  * this code converts to, and clamping keeps the arithmetic in int64. */
 #define DEC_EXP_LIMIT INT64_C(1000000000000000)
@@ -34,7 +36,8 @@ static void trim_span(const char **s, size_t *len) {
         (*s)++;
         (*len)--;
     }
-    while (*len && is_space((*s)[*len - 1])) (*len)--;
+    while (*len && is_space((*s)[*len - 1]))
+        (*len)--;
 }
 
 static bool span_equals_ci(const char *s, size_t len, const char *word) {
@@ -52,7 +55,8 @@ typedef struct abuf {
 static void abuf_put(abuf *b, const char *s, size_t n) {
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n) cap *= 2;
+        while (cap < b->len + n)
+            cap *= 2;
         b->data = sl_arena_realloc(b->arena, b->data, b->cap, cap);
         b->cap = cap;
     }
@@ -144,8 +148,7 @@ size_t sl_expr_utf8_put(uint32_t cp, char *out) {
 uint32_t sl_expr_lower_cp(uint32_t cp) {
     if (cp < 0x80) return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
     if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;
-    if ((cp >= 0x100 && cp <= 0x12F) || (cp >= 0x132 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177))
-        return cp | 1;
+    if ((cp >= 0x100 && cp <= 0x12F) || (cp >= 0x132 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177)) return cp | 1;
     if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E)) return (cp & 1) ? cp + 1 : cp;
     if (cp == 0x178) return 0xFF;
     if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) return cp + 0x20;
@@ -176,11 +179,13 @@ static bool number_syntax(const char *s, size_t len, bool *integral) {
     size_t i = 0, digits = 0;
     *integral = true;
     if (i < len && (s[i] == '+' || s[i] == '-')) i++;
-    while (i < len && isdigit((unsigned char)s[i])) i++, digits++;
+    while (i < len && isdigit((unsigned char)s[i]))
+        i++, digits++;
     if (i < len && s[i] == '.') {
         *integral = false;
         i++;
-        while (i < len && isdigit((unsigned char)s[i])) i++, digits++;
+        while (i < len && isdigit((unsigned char)s[i]))
+            i++, digits++;
     }
     if (!digits) return false;
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
@@ -188,7 +193,8 @@ static bool number_syntax(const char *s, size_t len, bool *integral) {
         i++;
         if (i < len && (s[i] == '+' || s[i] == '-')) i++;
         size_t exp_digits = 0;
-        while (i < len && isdigit((unsigned char)s[i])) i++, exp_digits++;
+        while (i < len && isdigit((unsigned char)s[i]))
+            i++, exp_digits++;
         if (!exp_digits) return false;
     }
     return i == len;
@@ -276,12 +282,14 @@ int sl_expr_dec_parse(const char *s, size_t len, expr_dec *d) {
     size_t i = 0;
     if (s[i] == '+' || s[i] == '-') d->neg = s[i++] == '-';
     d->int_digits = s + i;
-    while (i < len && isdigit((unsigned char)s[i])) i++;
+    while (i < len && isdigit((unsigned char)s[i]))
+        i++;
     d->int_len = (size_t)(s + i - d->int_digits);
     d->frac_digits = s + i;
     if (i < len && s[i] == '.') {
         d->frac_digits = s + ++i;
-        while (i < len && isdigit((unsigned char)s[i])) i++;
+        while (i < len && isdigit((unsigned char)s[i]))
+            i++;
         d->frac_len = (size_t)(s + i - d->frac_digits);
     }
     int64_t exp = 0;
@@ -295,7 +303,8 @@ int sl_expr_dec_parse(const char *s, size_t len, expr_dec *d) {
         if (eneg) exp = -exp;
     }
     size_t total = d->int_len + d->frac_len;
-    while (d->lead < total && sl_expr_dec_digit(d, 0) == '0') d->lead++;
+    while (d->lead < total && sl_expr_dec_digit(d, 0) == '0')
+        d->lead++;
     d->ndigits = total - d->lead;
     d->exp10 = (int64_t)d->int_len - (int64_t)d->lead + exp;
     if (d->ndigits == 0) d->neg = false; /* -0 is 0 */
@@ -338,7 +347,8 @@ double sl_expr_dec_to_double(const expr_dec *d) {
     buf[n++] = '0';
     buf[n++] = '.';
     size_t nd = d->ndigits < 800 ? d->ndigits : 800;
-    for (size_t i = 0; i < nd; i++) buf[n++] = sl_expr_dec_digit(d, i);
+    for (size_t i = 0; i < nd; i++)
+        buf[n++] = sl_expr_dec_digit(d, i);
     snprintf(buf + n, sizeof buf - n, "e%" PRId64, d->exp10);
     return strtod(buf, NULL);
 }
@@ -384,15 +394,18 @@ const char *sl_expr_dec_round(sl_arena *arena, const expr_dec *d, int64_t digits
     /* kept digits behind one spare digit for the carry */
     char *digs = sl_arena_alloc(arena, nkeep + 1);
     digs[0] = '0';
-    for (size_t i = 0; i < nkeep; i++) digs[i + 1] = sl_expr_dec_digit(d, i);
+    for (size_t i = 0; i < nkeep; i++)
+        digs[i + 1] = sl_expr_dec_digit(d, i);
     size_t nd = nkeep + 1;
     if (up) {
         size_t i = nd;
-        while (digs[i - 1] == '9') digs[--i] = '0';
+        while (digs[i - 1] == '9')
+            digs[--i] = '0';
         digs[i - 1]++;
     }
     size_t start = 0;
-    while (start + 1 < nd && digs[start] == '0') start++;
+    while (start + 1 < nd && digs[start] == '0')
+        start++;
     size_t n = nd - start;
     bool zero = n == 1 && digs[start] == '0';
     abuf b = {arena, NULL, 0, 0};
@@ -401,12 +414,14 @@ const char *sl_expr_dec_round(sl_arena *arena, const expr_dec *d, int64_t digits
         abuf_putc(&b, '0');
     } else if (exp >= 0 && exp <= 40) {
         abuf_put(&b, digs + start, n);
-        for (int64_t i = 0; i < exp; i++) abuf_putc(&b, '0');
+        for (int64_t i = 0; i < exp; i++)
+            abuf_putc(&b, '0');
     } else if (exp < 0 && exp >= -400) {
         size_t frac = (size_t)-exp;
         if (n <= frac) {
             abuf_puts(&b, "0.");
-            for (size_t i = n; i < frac; i++) abuf_putc(&b, '0');
+            for (size_t i = n; i < frac; i++)
+                abuf_putc(&b, '0');
             abuf_put(&b, digs + start, n);
         } else {
             abuf_put(&b, digs + start, n - frac);
@@ -425,8 +440,6 @@ const char *sl_expr_dec_round(sl_arena *arena, const expr_dec *d, int64_t digits
 }
 
 /* ---- dates and timestamps ---- */
-
-#define MICROS_PER_DAY INT64_C(86400000000)
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -460,7 +473,7 @@ int sl_expr_cast(sl_arena *arena, const sl_value *v, sl_type to, sl_value *out, 
     return rc ? SL_ETYPE : 0;
 }
 
-void sl_expr_describe(const sl_value *v, char *out, size_t size) {
+void sl_expr_describe(sl_arena *arena, const sl_value *v, char *out, size_t size) {
     char tmp[48];
     const char *name = sl_type_name((sl_type)v->type);
     switch ((sl_type)v->type) {
@@ -473,12 +486,8 @@ void sl_expr_describe(const sl_value *v, char *out, size_t size) {
         break;
     case SL_T_DATE:
     case SL_T_TIMESTAMP: {
-        /* scratch arena on the stack's behalf: the text is short-lived */
-        sl_arena scratch;
-        sl_arena_init(&scratch);
-        sl_value t = sl_value_to_text(&scratch, v);
+        sl_value t = sl_value_to_text(arena, v);
         snprintf(out, size, "%s %.*s", name, (int)t.len, t.u.s);
-        sl_arena_free(&scratch);
         break;
     }
     case SL_T_STRING:

@@ -63,7 +63,7 @@ static int truth_of(expr_eval_ctx *ctx, const expr_node *n, const sl_value *v, i
     default: break;
     }
     char desc[96];
-    sl_expr_describe(v, desc, sizeof desc);
+    sl_expr_describe(ctx->arena, v, desc, sizeof desc);
     return fail(ctx, n, "expected a boolean but got %s", desc);
 }
 
@@ -105,9 +105,7 @@ static int cmp_decimal(const sl_value *dec, const sl_value *other, int *cmp) {
     char tmp[48];
     if (sl_expr_dec_parse(dec->u.s, dec->len, &x) != 0) return 0;
     switch (other->type) {
-    case SL_T_INT:
-        sl_expr_dec_parse(tmp, (size_t)sl_format_int(other->u.i, tmp), &y);
-        break;
+    case SL_T_INT: sl_expr_dec_parse(tmp, (size_t)sl_format_int(other->u.i, tmp), &y); break;
     case SL_T_DOUBLE:
         if (!isfinite(other->u.d)) {
             *cmp = isnan(other->u.d) || other->u.d > 0 ? -1 : 1;
@@ -297,7 +295,7 @@ static int as_number(expr_eval_ctx *ctx, const expr_node *n, const sl_value *v, 
     default: break;
     }
     char desc[96];
-    sl_expr_describe(v, desc, sizeof desc);
+    sl_expr_describe(ctx->arena, v, desc, sizeof desc);
     return fail(ctx, n, "%s is not a number", desc);
 }
 
@@ -323,8 +321,8 @@ static int date_arith(int kind, const sl_value *a, const sl_value *b, sl_value *
         return 1;
     }
     if ((kind != EXPR_ADD && kind != EXPR_SUB) || b->type != SL_T_INT) return 0;
-    bool overflow = kind == EXPR_ADD ? __builtin_add_overflow(a->u.i, b->u.i, &r)
-                                     : __builtin_sub_overflow(a->u.i, b->u.i, &r);
+    bool overflow =
+        kind == EXPR_ADD ? __builtin_add_overflow(a->u.i, b->u.i, &r) : __builtin_sub_overflow(a->u.i, b->u.i, &r);
     *out = overflow ? sl_null() : sl_date(r);
     return 1;
 }
@@ -336,9 +334,7 @@ static int int_arith(expr_eval_ctx *ctx, const expr_node *n, int64_t a, int64_t 
     case EXPR_ADD: overflow = __builtin_add_overflow(a, b, &r); break;
     case EXPR_SUB: overflow = __builtin_sub_overflow(a, b, &r); break;
     case EXPR_MUL: overflow = __builtin_mul_overflow(a, b, &r); break;
-    case EXPR_DIV:
-        *out = b == 0 ? sl_null() : sl_double((double)a / (double)b);
-        return 0;
+    case EXPR_DIV: *out = b == 0 ? sl_null() : sl_double((double)a / (double)b); return 0;
     case EXPR_IDIV:
         if (b == 0) {
             *out = sl_null();
@@ -443,7 +439,7 @@ static int eval_concat(const expr_node *n, expr_eval_ctx *ctx, sl_value *out) {
     a = sl_expr_text_of(ctx->arena, &a);
     b = sl_expr_text_of(ctx->arena, &b);
     uint64_t len = (uint64_t)a.len + b.len;
-    if (len > UINT32_MAX) return fail(ctx, n, "string result longer than 4 GiB");
+    if (len > EXPR_MAX_RESULT) return fail(ctx, n, "result larger than %zu MiB", EXPR_MAX_RESULT >> 20);
     char *p = sl_arena_alloc(ctx->arena, (size_t)len + 1);
     memcpy(p, a.u.s, a.len);
     memcpy(p + a.len, b.u.s, b.len);

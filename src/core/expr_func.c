@@ -35,7 +35,7 @@ static int num_arg(expr_eval_ctx *ctx, const sl_value *v, sl_value *out) {
     }
     if (v->type == SL_T_STRING && sl_expr_parse_number(v->u.s, v->len, out) == 0) return 0;
     char desc[96];
-    sl_expr_describe(v, desc, sizeof desc);
+    sl_expr_describe(ctx->arena, v, desc, sizeof desc);
     return sl_error_set(ctx->err, SL_ETYPE, "%s is not a number", desc);
 }
 
@@ -44,7 +44,9 @@ static int dec_arg(expr_eval_ctx *ctx, const sl_value *v, expr_dec *d) {
     return sl_error_set(ctx->err, SL_ETYPE, "malformed decimal '%.*s'", v->len > 40 ? 40 : (int)v->len, v->u.s);
 }
 
-static int too_long(expr_eval_ctx *ctx) { return sl_error_set(ctx->err, SL_ETYPE, "string result longer than 4 GiB"); }
+static int too_long(expr_eval_ctx *ctx) {
+    return sl_error_set(ctx->err, SL_ETYPE, "result larger than %zu MiB", EXPR_MAX_RESULT >> 20);
+}
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -52,7 +54,8 @@ static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c ==
 static size_t char_offset(const char *s, size_t len, int64_t chars) {
     size_t i = 0;
     uint32_t cp;
-    for (int64_t k = 0; k < chars && i < len; k++) i += sl_expr_utf8_next(s + i, len - i, &cp);
+    for (int64_t k = 0; k < chars && i < len; k++)
+        i += sl_expr_utf8_next(s + i, len - i, &cp);
     return i;
 }
 
@@ -89,8 +92,10 @@ static int fn_upper(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value 
 static int trim_sides(expr_eval_ctx *ctx, const sl_value *arg, bool left, bool right, sl_value *out) {
     sl_value s = text_arg(ctx, arg);
     size_t b = 0, e = s.len;
-    while (left && b < e && is_space(s.u.s[b])) b++;
-    while (right && e > b && is_space(s.u.s[e - 1])) e--;
+    while (left && b < e && is_space(s.u.s[b]))
+        b++;
+    while (right && e > b && is_space(s.u.s[e - 1]))
+        e--;
     *out = sl_string(s.u.s + b, e - b, s.flags);
     return 0;
 }
@@ -152,7 +157,7 @@ static int fn_concat(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value
         total += texts[i].len;
         flags &= texts[i].flags;
     }
-    if (total > UINT32_MAX) return too_long(ctx);
+    if (total > EXPR_MAX_RESULT) return too_long(ctx);
     char *p = sl_arena_alloc(ctx->arena, (size_t)total + 1);
     size_t at = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -164,10 +169,19 @@ static int fn_concat(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value
     return 0;
 }
 
+/* First occurrence of needle in s[0..len), or NULL. memchr for the first
+ * byte, then memcmp: sanitizer builds check only the bytes this reads,
+ * where memmem is checked over the whole haystack on every call. */
 static const char *find_bytes(const char *s, size_t len, const char *needle, size_t nlen) {
     if (nlen == 0) return s;
-    if (nlen > len) return NULL;
-    return memmem(s, len, needle, nlen);
+    const char *end = s + len;
+    while ((size_t)(end - s) >= nlen) {
+        const char *hit = memchr(s, needle[0], (size_t)(end - s) - nlen + 1);
+        if (!hit) return NULL;
+        if (memcmp(hit + 1, needle + 1, nlen - 1) == 0) return hit;
+        s = hit + 1;
+    }
+    return NULL;
 }
 
 static int fn_replace(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value *out) {
@@ -181,7 +195,7 @@ static int fn_replace(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_valu
          p += from.len)
         hits++;
     uint64_t total = s.len + hits * to.len - hits * from.len;
-    if (total > UINT32_MAX) return too_long(ctx);
+    if (total > EXPR_MAX_RESULT) return too_long(ctx);
     char *r = sl_arena_alloc(ctx->arena, (size_t)total + 1);
     size_t at = 0;
     const char *p = s.u.s, *end = s.u.s + s.len;
@@ -210,6 +224,7 @@ static int fn_split(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value 
              p += sep.len)
             count++;
     }
+    if (count > EXPR_MAX_RESULT / sizeof(sl_value)) return too_long(ctx);
     sl_value *items = sl_arena_alloc(ctx->arena, count * sizeof *items);
     const char *p = s.u.s, *end = s.u.s + s.len;
     for (size_t i = 0; i < count; i++) {
@@ -253,7 +268,8 @@ static int fn_abs(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value *o
     int rc = num_arg(ctx, &a[0], &x);
     if (rc) return rc;
     if (x.type == SL_T_INT) {
-        if (x.u.i == INT64_MIN) return sl_error_set(ctx->err, SL_ETYPE, "integer overflow: abs(%lld)", (long long)x.u.i);
+        if (x.u.i == INT64_MIN)
+            return sl_error_set(ctx->err, SL_ETYPE, "integer overflow: abs(%lld)", (long long)x.u.i);
         *out = sl_int(x.u.i < 0 ? -x.u.i : x.u.i);
     } else if (x.type == SL_T_DOUBLE) {
         *out = sl_double(fabs(x.u.d));
@@ -271,12 +287,14 @@ static int round_int(expr_eval_ctx *ctx, int64_t i, int64_t places, sl_value *ou
         return 0;
     }
     uint64_t unit = 1;
-    for (int64_t k = 0; k < places; k++) unit *= 10;
+    for (int64_t k = 0; k < places; k++)
+        unit *= 10;
     uint64_t mag = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
     uint64_t q = mag / unit, r = mag % unit;
     if (r >= unit - r) q++; /* r * 2 >= unit without overflow */
     uint64_t limit = i < 0 ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    if (q != 0 && q > limit / unit) return sl_error_set(ctx->err, SL_ETYPE, "integer overflow rounding %lld", (long long)i);
+    if (q != 0 && q > limit / unit)
+        return sl_error_set(ctx->err, SL_ETYPE, "integer overflow rounding %lld", (long long)i);
     uint64_t m = q * unit;
     *out = sl_int(i < 0 ? (int64_t)(0 - m) : (int64_t)m);
     return 0;
@@ -435,7 +453,8 @@ const expr_func *sl_expr_func_find(const char *name, size_t len) {
 static size_t edit_distance(const char *a, size_t an, const char *b, size_t bn, size_t limit) {
     size_t row[64];
     if (an >= 64 || bn >= 64) return limit + 1;
-    for (size_t j = 0; j <= bn; j++) row[j] = j;
+    for (size_t j = 0; j <= bn; j++)
+        row[j] = j;
     for (size_t i = 1; i <= an; i++) {
         size_t diag = row[0], best = i;
         row[0] = i;
@@ -455,16 +474,21 @@ static size_t edit_distance(const char *a, size_t an, const char *b, size_t bn, 
 }
 
 int sl_expr_func_suggest(const char *name, size_t len, char *out, size_t size) {
-    int count = 0;
-    size_t used = 0;
-    out[0] = 0;
-    size_t limit = len <= 3 ? 1 : 2;
+    size_t limit = len <= 3 ? 1 : 2, dist[N_FUNCTIONS], best = limit + 1;
     for (size_t i = 0; i < N_FUNCTIONS; i++) {
         const char *f = functions[i].name;
         size_t flen = strlen(f);
-        bool prefix = len >= 3 && (strncasecmp(f, name, len < flen ? len : flen) == 0);
-        if (!prefix && edit_distance(name, len, f, flen, limit) > limit) continue;
-        int n = snprintf(out + used, size - used, "%s%s", count ? ", " : "", f);
+        /* a shared start of 3+ letters counts as close ("substring_index" → substr) */
+        bool prefix = len >= 3 && strncasecmp(f, name, len < flen ? len : flen) == 0;
+        dist[i] = prefix ? 1 : edit_distance(name, len, f, flen, limit);
+        if (dist[i] < best) best = dist[i];
+    }
+    int count = 0;
+    size_t used = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < N_FUNCTIONS && best <= limit; i++) {
+        if (dist[i] != best) continue;
+        int n = snprintf(out + used, size - used, "%s%s", count ? ", " : "", functions[i].name);
         if (n < 0 || (size_t)n >= size - used) break;
         used += (size_t)n;
         count++;

@@ -15,20 +15,25 @@
 #include "core/expr.h"
 #include "core/value.h"
 
+/* Largest string (or split list) an expression may build: a computed value
+ * beyond this is a runtime error, so neither a constant nor a record can
+ * make one evaluation claim unbounded memory. */
+#define EXPR_MAX_RESULT ((size_t)256 << 20)
+
 /* ---- the compiled tree ---- */
 
 typedef enum expr_kind {
-    EXPR_LIT,      /* lit */
-    EXPR_PATH,     /* segs; kids[0] is the base when n == 1, else the record */
-    EXPR_NEG,      /* -kids[0] */
-    EXPR_NOT,      /* not kids[0] */
-    EXPR_ADD,      /* binary operators: kids[0] op kids[1] */
+    EXPR_LIT,  /* lit */
+    EXPR_PATH, /* segs; kids[0] is the base when n == 1, else the record */
+    EXPR_NEG,  /* -kids[0] */
+    EXPR_NOT,  /* not kids[0] */
+    EXPR_ADD,  /* binary operators: kids[0] op kids[1] */
     EXPR_SUB,
     EXPR_MUL,
     EXPR_DIV,
-    EXPR_IDIV,     /* div: integer division */
+    EXPR_IDIV, /* div: integer division */
     EXPR_MOD,
-    EXPR_CONCAT,   /* || */
+    EXPR_CONCAT, /* || */
     EXPR_EQ,
     EXPR_NE,
     EXPR_LT,
@@ -47,16 +52,13 @@ typedef enum expr_kind {
     EXPR_CALL      /* fn(kids...) */
 } expr_kind;
 
-enum {
-    EXPR_CASE_OPERAND = 1,
-    EXPR_CASE_ELSE = 2
-};
+enum { EXPR_CASE_OPERAND = 1, EXPR_CASE_ELSE = 2 };
 
 /* One step of a field path: a field name or a list index. */
 typedef struct expr_seg {
     const char *name; /* NULL for an index step */
     uint32_t name_len;
-    int64_t index;    /* 0-based list index when name == NULL */
+    int64_t index; /* 0-based list index when name == NULL */
 } expr_seg;
 
 typedef struct expr_node expr_node;
@@ -73,7 +75,7 @@ typedef struct expr_func {
     const char *name;
     int min_args, max_args; /* max_args -1: any number */
     unsigned flags;
-    expr_fn fn;             /* NULL: handled by the parser (coalesce) */
+    expr_fn fn; /* NULL: handled by the parser (coalesce) */
 } expr_func;
 
 struct expr_node {
@@ -94,8 +96,8 @@ struct expr_node {
 };
 
 struct sl_expr {
-    sl_arena mem;  /* every node, string and path of the expression */
-    char *text;    /* NUL-terminated copy of the source */
+    sl_arena mem; /* every node, string and path of the expression */
+    char *text;   /* NUL-terminated copy of the source */
     expr_node *root;
     const char **paths;
     size_t npaths;
@@ -122,8 +124,9 @@ int sl_expr_compare(const sl_value *x, const sl_value *y, sl_arena *arena, int *
 /* ---- expr_func.c ---- */
 
 const expr_func *sl_expr_func_find(const char *name, size_t len);
-/* Writes up to `max` names close to `name` (edit distance or prefix), comma
- * separated, into out (always NUL-terminated). Returns how many. */
+/* Writes the function names closest to `name` (smallest edit distance, at
+ * most 2; a shared start counts as 1), comma separated, into out (always
+ * NUL-terminated, cut at `size`). Returns how many. */
 int sl_expr_func_suggest(const char *name, size_t len, char *out, size_t size);
 
 /* ---- expr_cast.c: conversions ---- */
@@ -149,8 +152,9 @@ int sl_expr_parse_bool(const char *s, size_t len, bool *out);
 int sl_expr_parse_date(const char *s, size_t len, int64_t *days);
 int sl_expr_parse_timestamp(const char *s, size_t len, int64_t *micros);
 
-/* Short description of a value for messages: "string 'abc'", "long 5". */
-void sl_expr_describe(const sl_value *v, char *out, size_t size);
+/* Short description of a value for messages: "string 'abc'", "long 5"
+ * (arena: scratch space for date and timestamp text). */
+void sl_expr_describe(sl_arena *arena, const sl_value *v, char *out, size_t size);
 
 /* ---- expr_cast.c: decimals ---- */
 

@@ -61,18 +61,18 @@ typedef struct parser {
     sl_expr *e;
     const char *text;
     size_t text_len;
-    token tok;       /* current token */
+    token tok;         /* current token */
     uint32_t prev_end; /* end of the last consumed token */
-    int depth;       /* recursion guard */
+    int depth;         /* recursion guard */
     sl_error *err;
     bool failed;
     sl_arena scratch; /* constant folding */
     size_t paths_cap;
 } parser;
 
-static const char *const keywords[] = {"and",  "or",   "not",  "is",   "null",     "in",    "between", "like",
-                                       "ilike", "escape", "case", "when", "then",   "else",  "end",     "cast",
-                                       "try_cast", "as", "true", "false", "div"};
+static const char *const keywords[] = {"and",  "or",    "not",      "is",   "null", "in",    "between",
+                                       "like", "ilike", "escape",   "case", "when", "then",  "else",
+                                       "end",  "cast",  "try_cast", "as",   "true", "false", "div"};
 
 /* ---- errors ---- */
 
@@ -123,18 +123,21 @@ static bool ident_char(unsigned char c) { return isalnum(c) || c == '_' || c >= 
  * an EOF token. */
 static token lex_at(parser *p, size_t pos) {
     const char *s = p->text;
-    while (pos < p->text_len && isspace((unsigned char)s[pos])) pos++;
+    while (pos < p->text_len && isspace((unsigned char)s[pos]))
+        pos++;
     token t = {T_EOF, (uint32_t)pos, 0};
     if (pos >= p->text_len) return t;
     size_t i = pos;
     unsigned char c = (unsigned char)s[i];
     if (isdigit(c) || (c == '.' && i + 1 < p->text_len && isdigit((unsigned char)s[i + 1]))) {
         t.kind = T_INT;
-        while (i < p->text_len && isdigit((unsigned char)s[i])) i++;
+        while (i < p->text_len && isdigit((unsigned char)s[i]))
+            i++;
         if (i < p->text_len && s[i] == '.' && i + 1 < p->text_len && isdigit((unsigned char)s[i + 1])) {
             t.kind = T_NUM;
             i++;
-            while (i < p->text_len && isdigit((unsigned char)s[i])) i++;
+            while (i < p->text_len && isdigit((unsigned char)s[i]))
+                i++;
         }
         if (i < p->text_len && (s[i] == 'e' || s[i] == 'E')) {
             size_t j = i + 1;
@@ -142,7 +145,8 @@ static token lex_at(parser *p, size_t pos) {
             if (j < p->text_len && isdigit((unsigned char)s[j])) {
                 t.kind = T_NUM;
                 i = j;
-                while (i < p->text_len && isdigit((unsigned char)s[i])) i++;
+                while (i < p->text_len && isdigit((unsigned char)s[i]))
+                    i++;
             }
         }
         if (i < p->text_len && ident_char((unsigned char)s[i])) {
@@ -153,7 +157,8 @@ static token lex_at(parser *p, size_t pos) {
         return t;
     }
     if (ident_start(c)) {
-        while (i < p->text_len && ident_char((unsigned char)s[i])) i++;
+        while (i < p->text_len && ident_char((unsigned char)s[i]))
+            i++;
         t.kind = T_IDENT;
         t.len = (uint32_t)(i - pos);
         return t;
@@ -181,8 +186,8 @@ static token lex_at(parser *p, size_t pos) {
     static const struct {
         const char *text;
         tok_kind kind;
-    } ops[] = {{"||", T_CONCAT}, {"::", T_DCOLON}, {"==", T_EQ}, {"!=", T_NE}, {"<>", T_NE}, {"<=", T_LE},
-               {">=", T_GE},     {"(", T_LP},      {")", T_RP},  {"[", T_LB},  {"]", T_RB},  {",", T_COMMA},
+    } ops[] = {{"||", T_CONCAT}, {"::", T_DCOLON}, {"==", T_EQ},   {"!=", T_NE},  {"<>", T_NE},   {"<=", T_LE},
+               {">=", T_GE},     {"(", T_LP},      {")", T_RP},    {"[", T_LB},   {"]", T_RB},    {",", T_COMMA},
                {".", T_DOT},     {"+", T_PLUS},    {"-", T_MINUS}, {"*", T_STAR}, {"/", T_SLASH}, {"%", T_PERCENT},
                {"=", T_EQ},      {"<", T_LT},      {">", T_GT}};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
@@ -242,7 +247,8 @@ static bool expect_word(parser *p, const char *word) {
     if (accept_word(p, word)) return true;
     char what[32];
     snprintf(what, sizeof what, "'%s'", word);
-    for (char *c = what; *c; c++) *c = (char)toupper((unsigned char)*c);
+    for (char *c = what; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
     fail_expected(p, what);
     return false;
 }
@@ -342,7 +348,8 @@ static sl_value deep_copy(sl_arena *a, const sl_value *v) {
     case SL_T_DECIMAL: out.u.s = sl_arena_strndup(a, v->u.s, v->len); break;
     case SL_T_LIST:
         out.u.items = sl_arena_alloc(a, (v->len ? v->len : 1) * sizeof *out.u.items);
-        for (uint32_t i = 0; i < v->len; i++) out.u.items[i] = deep_copy(a, &v->u.items[i]);
+        for (uint32_t i = 0; i < v->len; i++)
+            out.u.items[i] = deep_copy(a, &v->u.items[i]);
         break;
     case SL_T_STRUCT:
         out.u.fields = sl_arena_alloc(a, (v->len ? v->len : 1) * sizeof *out.u.fields);
@@ -810,7 +817,8 @@ static expr_node *parse_add(parser *p) {
 
 static expr_node *parse_concat(parser *p) {
     expr_node *left = parse_add(p);
-    while (accept(p, T_CONCAT)) left = binary(p, EXPR_CONCAT, left, parse_add(p));
+    while (accept(p, T_CONCAT))
+        left = binary(p, EXPR_CONCAT, left, parse_add(p));
     return left;
 }
 
@@ -937,13 +945,15 @@ static expr_node *parse_not(parser *p) {
 
 static expr_node *parse_and(parser *p) {
     expr_node *left = parse_not(p);
-    while (accept_word(p, "and")) left = binary(p, EXPR_AND, left, parse_not(p));
+    while (accept_word(p, "and"))
+        left = binary(p, EXPR_AND, left, parse_not(p));
     return left;
 }
 
 static expr_node *parse_or(parser *p) {
     expr_node *left = parse_and(p);
-    while (accept_word(p, "or")) left = binary(p, EXPR_OR, left, parse_and(p));
+    while (accept_word(p, "or"))
+        left = binary(p, EXPR_OR, left, parse_and(p));
     return left;
 }
 
@@ -958,9 +968,14 @@ static expr_node *parse_expr(parser *p) {
 
 int sl_expr_compile(const char *text, sl_expr **out, sl_error *err) {
     *out = NULL;
+    size_t len = strlen(text);
+    if (len > SL_EXPR_MAX_TEXT) {
+        sl_error_set(err, SL_EINVAL, "expression longer than %d bytes", SL_EXPR_MAX_TEXT);
+        if (err) err->column = 1, err->offset = 0;
+        return SL_EINVAL;
+    }
     sl_expr *e = sl_xcalloc(1, sizeof *e);
     sl_arena_init(&e->mem);
-    size_t len = strlen(text);
     e->text = sl_arena_strndup(&e->mem, text, len);
     parser p = {.e = e, .text = e->text, .text_len = len, .err = err};
     sl_arena_init(&p.scratch);

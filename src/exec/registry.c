@@ -8,6 +8,8 @@
 
 extern const sl_node_type sl_read_file_type;
 extern const sl_node_type sl_write_file_type;
+extern const sl_node_type sl_read_dynamodb_type;
+extern const sl_node_type sl_write_dynamodb_type;
 extern const sl_node_type sl_select_fields_type;
 extern const sl_node_type sl_drop_fields_type;
 extern const sl_node_type sl_rename_field_type;
@@ -20,6 +22,7 @@ extern const sl_node_type sl_coalesce_type;
 static const sl_node_type *const node_types[] = {
     /* sources */
     &sl_read_file_type,
+    &sl_read_dynamodb_type,
     /* transforms */
     &sl_apply_mapping_type,
     &sl_select_fields_type,
@@ -31,6 +34,7 @@ static const sl_node_type *const node_types[] = {
     &sl_coalesce_type,
     /* targets */
     &sl_write_file_type,
+    &sl_write_dynamodb_type,
 };
 
 const sl_node_type *sl_node_type_find(const char *name) {

@@ -141,7 +141,8 @@ static int unsupported_format(const char *path, const char *format, sl_error *er
 /* ---- Input --------------------------------------------------------------- */
 
 struct sl_instream {
-    int fd;
+    int fd;              /* -1 when reading from rd */
+    sl_store_reader *rd; /* object-store reader (owned), or NULL */
     char *path;
     sl_codec codec;
     uint64_t file_pos;   /* next file offset to read */
@@ -158,11 +159,32 @@ struct sl_instream {
     ZSTD_DStream *zs;
 };
 
+/* Read up to n raw bytes at the stream's position (file or store reader)
+ * into buf; *got < n only at the end. Returns 0 or a negative status. */
+static int raw_read(sl_instream *s, void *buf, size_t n, size_t *got, sl_error *err) {
+    *got = 0;
+    if (!s->rd) {
+        ssize_t r = pread_full(s->fd, buf, n, s->file_pos);
+        if (r < 0) return sl_error_set(err, SL_EIO, "cannot read '%s': %s", s->path, strerror(errno));
+        *got = (size_t)r;
+        return 0;
+    }
+    while (*got < n) {
+        size_t k = 0;
+        int rc = sl_store_read(s->rd, (char *)buf + *got, n - *got, &k, err);
+        if (rc) return rc;
+        if (k == 0) break;
+        *got += k;
+    }
+    return 0;
+}
+
 /* Refill the read buffer if it is empty. Returns 0 or SL_EIO. */
 static int in_fill(sl_instream *s, sl_error *err) {
     if (s->in_pos < s->in_len || s->file_eof) return 0;
-    ssize_t r = pread_full(s->fd, s->in, IO_BLOCK, s->file_pos);
-    if (r < 0) return sl_error_set(err, SL_EIO, "cannot read '%s': %s", s->path, strerror(errno));
+    size_t r;
+    int rc = raw_read(s, s->in, IO_BLOCK, &r, err);
+    if (rc) return rc;
     s->in_pos = 0;
     s->in_len = (size_t)r;
     s->file_pos += (uint64_t)r;
@@ -263,15 +285,53 @@ fail:
     return rc;
 }
 
+static int start_decoder(sl_instream *s, sl_error *err) {
+    if (s->codec == SL_CODEC_GZIP) {
+        if (inflateInit2(&s->gz, 16 + MAX_WBITS) != Z_OK) return sl_error_set(err, SL_ENOMEM, "cannot allocate a gzip decoder");
+        s->gz_ready = true;
+    } else if (s->codec == SL_CODEC_ZSTD) {
+        s->zs = ZSTD_createDStream();
+        if (!s->zs) return sl_error_set(err, SL_ENOMEM, "cannot allocate a zstd decoder");
+    }
+    return 0;
+}
+
+int sl_instream_open_reader(const char *name, sl_store_reader *rd, bool sniff, sl_instream **out, sl_error *err) {
+    sl_instream *s = sl_xcalloc(1, sizeof *s);
+    s->fd = -1;
+    s->rd = rd;
+    s->path = sl_xstrdup(name);
+    s->in = sl_xmalloc(IO_BLOCK);
+    s->remaining = UINT64_MAX;
+    int rc = 0;
+    if (sniff) {
+        if ((rc = in_fill(s, err)) != 0) goto fail;
+        size_t head_len = s->in_len < SNIFF_BYTES ? s->in_len : SNIFF_BYTES;
+        const char *other = sl_codec_sniff_name(s->in, head_len);
+        if (other) {
+            rc = unsupported_format(name, other, err);
+            goto fail;
+        }
+        s->codec = sl_codec_detect(s->in, head_len);
+        if ((rc = start_decoder(s, err)) != 0) goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    sl_instream_close(s);
+    return rc;
+}
+
 static int read_plain(sl_instream *s, unsigned char *buf, size_t cap, size_t *got, sl_error *err) {
     if (cap > s->remaining) cap = (size_t)s->remaining;
     if (cap == 0) return 0;
     if (s->in_pos == s->in_len && cap >= IO_BLOCK / 4) {
         /* Large read: skip the copy through our buffer. */
-        ssize_t r = pread_full(s->fd, buf, cap, s->file_pos);
-        if (r < 0) return sl_error_set(err, SL_EIO, "cannot read '%s': %s", s->path, strerror(errno));
+        size_t r;
+        int rc = raw_read(s, buf, cap, &r, err);
+        if (rc) return rc;
         s->file_pos += (uint64_t)r;
-        *got = (size_t)r;
+        *got = r;
     } else {
         int rc = in_fill(s, err);
         if (rc) return rc;
@@ -392,7 +452,8 @@ void sl_instream_close(sl_instream *s) {
     if (!s) return;
     if (s->gz_ready) inflateEnd(&s->gz);
     ZSTD_freeDStream(s->zs);
-    close(s->fd);
+    if (s->rd) sl_store_reader_close(s->rd);
+    else if (s->fd >= 0) close(s->fd);
     free(s->in);
     free(s->path);
     free(s);
@@ -460,7 +521,8 @@ fail:
 /* ---- Output -------------------------------------------------------------- */
 
 struct sl_outstream {
-    int fd;
+    int fd;                /* -1 when writing to wr */
+    sl_store_writer *wr;   /* object-store writer (not owned), or NULL */
     char *path;
     sl_codec codec;
     bool failed;           /* a write failed; only discard/close remain */
@@ -475,7 +537,13 @@ struct sl_outstream {
 
 static int out_write(sl_outstream *s, const void *data, size_t n, sl_error *err) {
     if (n == 0) return 0;
-    if (write_full(s->fd, data, n) != 0) {
+    if (s->wr) {
+        int rc = sl_store_write(s->wr, data, n, err);
+        if (rc) {
+            s->failed = true;
+            return rc;
+        }
+    } else if (write_full(s->fd, data, n) != 0) {
         s->failed = true;
         return sl_error_set(err, SL_EIO, "cannot write '%s': %s", s->path, strerror(errno));
     }
@@ -496,18 +564,12 @@ static int check_level(sl_codec codec, int *level, sl_error *err) {
     return 0;
 }
 
-int sl_outstream_open(const char *path, sl_codec codec, int level, sl_outstream **out, sl_error *err) {
-    *out = NULL;
-    if (codec != SL_CODEC_NONE && codec != SL_CODEC_GZIP && codec != SL_CODEC_ZSTD)
-        return sl_error_set(err, SL_EINVAL, "unknown compression codec %d", (int)codec);
-    int rc = check_level(codec, &level, err);
-    if (rc) return rc;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) return sl_error_set(err, SL_EIO, "cannot create '%s': %s", path, strerror(errno));
-
+static int outstream_new(const char *name, int fd, sl_store_writer *wr, sl_codec codec, int level,
+                         sl_outstream **out, sl_error *err) {
     sl_outstream *s = sl_xcalloc(1, sizeof *s);
     s->fd = fd;
-    s->path = sl_xstrdup(path);
+    s->wr = wr;
+    s->path = sl_xstrdup(name);
     s->codec = codec;
     if (codec != SL_CODEC_ZSTD) s->block = sl_xmalloc(IO_BLOCK);
     if (codec == SL_CODEC_GZIP) {
@@ -529,6 +591,29 @@ int sl_outstream_open(const char *path, sl_codec codec, int level, sl_outstream 
 no_memory:
     sl_outstream_discard(s);
     return sl_error_set(err, SL_ENOMEM, "cannot allocate a %s compressor", sl_codec_name(codec));
+}
+
+static int check_codec(sl_codec codec, int *level, sl_error *err) {
+    if (codec != SL_CODEC_NONE && codec != SL_CODEC_GZIP && codec != SL_CODEC_ZSTD)
+        return sl_error_set(err, SL_EINVAL, "unknown compression codec %d", (int)codec);
+    return check_level(codec, level, err);
+}
+
+int sl_outstream_open(const char *path, sl_codec codec, int level, sl_outstream **out, sl_error *err) {
+    *out = NULL;
+    int rc = check_codec(codec, &level, err);
+    if (rc) return rc;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return sl_error_set(err, SL_EIO, "cannot create '%s': %s", path, strerror(errno));
+    return outstream_new(path, fd, NULL, codec, level, out, err);
+}
+
+int sl_outstream_open_writer(const char *name, sl_store_writer *wr, sl_codec codec, int level, sl_outstream **out,
+                             sl_error *err) {
+    *out = NULL;
+    int rc = check_codec(codec, &level, err);
+    if (rc) return rc;
+    return outstream_new(name, -1, wr, codec, level, out, err);
 }
 
 /* Compress the collected block into one gzip member and write it. */
@@ -637,18 +722,23 @@ static void outstream_free(sl_outstream *s) {
 
 int sl_outstream_close(sl_outstream *s, bool sync, sl_error *err) {
     int rc = finish(s, err);
-    if (!rc && sync && fsync(s->fd) != 0)
-        rc = sl_error_set(err, SL_EIO, "cannot sync '%s': %s", s->path, strerror(errno));
-    /* close() can report a delayed write error (NFS, quota). */
-    if (close(s->fd) != 0 && !rc) rc = sl_error_set(err, SL_EIO, "cannot close '%s': %s", s->path, strerror(errno));
+    if (s->fd >= 0) {
+        if (!rc && sync && fsync(s->fd) != 0)
+            rc = sl_error_set(err, SL_EIO, "cannot sync '%s': %s", s->path, strerror(errno));
+        /* close() can report a delayed write error (NFS, quota). */
+        if (close(s->fd) != 0 && !rc)
+            rc = sl_error_set(err, SL_EIO, "cannot close '%s': %s", s->path, strerror(errno));
+    }
     outstream_free(s);
     return rc;
 }
 
 void sl_outstream_discard(sl_outstream *s) {
     if (!s) return;
-    close(s->fd);
-    unlink(s->path);
+    if (s->fd >= 0) {
+        close(s->fd);
+        unlink(s->path);
+    }
     outstream_free(s);
 }
 

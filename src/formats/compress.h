@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "store/store.h"
 
 /* ---- Codecs -------------------------------------------------------------- */
 
@@ -60,6 +61,13 @@ typedef struct sl_instream sl_instream;
  * read), SL_ENOMEM (decoder allocation failed).
  * On success *out is a new stream the caller closes with sl_instream_close. */
 int sl_instream_open(const char *path, uint64_t offset, uint64_t length, sl_instream **out, sl_error *err);
+
+/* The same over an object-store reader (store.h), which the stream takes
+ * over (closed by sl_instream_close). sniff: detect and decompress gzip/zstd
+ * from the first bytes (use it when reading an object from its start);
+ * without it the bytes are delivered as they are (a byte range of an
+ * uncompressed object). name is used in messages. */
+int sl_instream_open_reader(const char *name, sl_store_reader *rd, bool sniff, sl_instream **out, sl_error *err);
 
 /* Read up to cap decompressed bytes into buf; *got = 0 means end of data.
  * Errors: SL_EIO, or SL_EPARSE for corrupt/truncated compressed data (the
@@ -105,6 +113,13 @@ typedef struct sl_outstream sl_outstream;
  * success the caller must end the stream with sl_outstream_close or
  * sl_outstream_discard. */
 int sl_outstream_open(const char *path, sl_codec codec, int level, sl_outstream **out, sl_error *err);
+
+/* The same into an object-store writer (store.h), which stays the caller's:
+ * sl_outstream_close flushes the compressed bytes into it (the caller then
+ * finishes it with sl_store_writer_finish); sl_outstream_discard leaves it
+ * for the caller to abort. name is used in messages. */
+int sl_outstream_open_writer(const char *name, sl_store_writer *wr, sl_codec codec, int level, sl_outstream **out,
+                             sl_error *err);
 
 /* Append len bytes (buffered). Errors: SL_EIO (write failed, e.g. disk
  * full), SL_EINTERNAL (compressor failure). After an error only

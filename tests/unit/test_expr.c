@@ -8,7 +8,9 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -62,9 +64,9 @@ static int setup(void **state) {
         F("age_s", S("42")),
         F("amount", sl_decimal("12.50", 5)),
         F("big", sl_decimal("123456789012345678901234567890", 30)),
-        F("born", sl_date(19724)),                      /* 2024-01-02 */
+        F("born", sl_date(19724)),                          /* 2024-01-02 */
         F("seen", sl_timestamp(INT64_C(1704164645000000))), /* 2024-01-02T03:04:05Z */
-        F("unicode", S("h\xc3\xa9llo w\xc3\xb6rld")),   /* héllo wörld */
+        F("unicode", S("h\xc3\xa9llo w\xc3\xb6rld")),       /* héllo wörld */
         F("empty", S("")),
         F("nums", make_list(3, nums)),
         F("places", make_list(1, people_0)),
@@ -91,7 +93,8 @@ static sl_expr *compile_ok(const char *text) {
     sl_expr *e = NULL;
     sl_error err;
     sl_error_clear(&err);
-    if (sl_expr_compile(text, &e, &err) != 0) fail_msg("compile of \"%s\" failed at column %d: %s", text, err.column, err.message);
+    if (sl_expr_compile(text, &e, &err) != 0)
+        fail_msg("compile of \"%s\" failed at column %d: %s", text, err.column, err.message);
     return e;
 }
 
@@ -179,7 +182,8 @@ static void expect_compile_error(const char *text, int column, const char *messa
     assert_null(e);
     if (!strstr(err.message, message_part))
         fail_msg("\"%s\": message \"%s\" lacks \"%s\"", text, err.message, message_part);
-    if (err.column != column) fail_msg("\"%s\": expected column %d, got %d (%s)", text, column, err.column, err.message);
+    if (err.column != column)
+        fail_msg("\"%s\": expected column %d, got %d (%s)", text, column, err.column, err.message);
 }
 
 static void expect_eval_error(const char *text, const char *message_part) {
@@ -248,8 +252,8 @@ static void test_paths(void **state) {
     expect_str("\"end\"", "keyword-named");
     expect_null("nope");
     expect_null("nope.deeper[3].x");
-    expect_null("name.first");   /* not a struct */
-    expect_null("address[0]");   /* not a list */
+    expect_null("name.first"); /* not a struct */
+    expect_null("address[0]"); /* not a list */
     expect_null("missing_value");
     expect_str("split('p,q', ',')[1]", "q");
     expect_str("(address).city", "Paris");
@@ -320,9 +324,9 @@ static void test_arithmetic(void **state) {
     expect_int("- -3", 3);
     expect_int("+5", 5);
     expect_double("-score", -3.5);
-    expect_int("age + age_s", 84);        /* numeric strings are numbers */
+    expect_int("age + age_s", 84); /* numeric strings are numbers */
     expect_double("'1.5' + 1", 2.5);
-    expect_double("amount + 1", 13.5);    /* decimals compute as doubles */
+    expect_double("amount + 1", 13.5); /* decimals compute as doubles */
     expect_dec("-amount", "-12.50");
     expect_dec("-(-amount)", "12.50");
     expect_null("1 / 0");
@@ -347,6 +351,8 @@ static void test_arithmetic_failures(void **state) {
     expect_eval_error("name + 1", "string 'Alice' is not a number in 'name'");
     expect_eval_error("active * 2", "boolean true is not a number");
     expect_eval_error("tags - 1", "array is not a number");
+    expect_eval_error("born * 2", "date 2024-01-02 is not a number in 'born'");
+    expect_eval_error("not seen", "expected a boolean but got timestamp 2024-01-02T03:04:05Z");
 }
 
 /* ---- precedence ---- */
@@ -366,7 +372,7 @@ static void test_precedence(void **state) {
     /* not a = b and c  →  (not (a = b)) and c */
     expect_bool("not age = 41 and active", true);
     expect_bool("not age = 42 and active", false);
-    expect_bool("true or false and false", true);   /* and binds tighter */
+    expect_bool("true or false and false", true); /* and binds tighter */
     expect_bool("(true or false) and false", false);
     expect_bool("not false or true", true);
     expect_bool("age between 40 and 50 and active", true);
@@ -656,7 +662,8 @@ static void test_string_functions(void **state) {
     expect_str("lower(name)", "alice");
     expect_str("upper(name)", "ALICE");
     expect_str("UPPER(unicode)", "H\xc3\x89LLO W\xc3\x96RLD");
-    expect_str("lower('\xc3\x89T\xc3\x89 \xd0\x9c\xd0\x98\xd0\xa0 \xce\xa3')", "\xc3\xa9t\xc3\xa9 \xd0\xbc\xd0\xb8\xd1\x80 \xcf\x83");
+    expect_str("lower('\xc3\x89T\xc3\x89 \xd0\x9c\xd0\x98\xd0\xa0 \xce\xa3')",
+               "\xc3\xa9t\xc3\xa9 \xd0\xbc\xd0\xb8\xd1\x80 \xcf\x83");
     expect_str("lower(42)", "42");
     expect_str("trim(padded)", "hi");
     expect_str("ltrim(padded)", "hi  ");
@@ -865,6 +872,17 @@ static void test_compile_errors(void **state) {
     assert_int_equal(sl_expr_compile("'\xc3\xa9\xc3\xa9' )", &e, &err), SL_EINVAL);
     assert_int_equal(err.offset, 7);
     assert_int_equal(sl_expr_compile("x +", &e, NULL), SL_EINVAL); /* err may be NULL */
+    /* text length is bounded */
+    char *huge = malloc(SL_EXPR_MAX_TEXT + 2);
+    memset(huge, 'a', SL_EXPR_MAX_TEXT + 1);
+    huge[SL_EXPR_MAX_TEXT + 1] = 0;
+    sl_error_clear(&err);
+    assert_int_equal(sl_expr_compile(huge, &e, &err), SL_EINVAL);
+    assert_non_null(strstr(err.message, "expression longer than"));
+    huge[SL_EXPR_MAX_TEXT] = 0;
+    assert_int_equal(sl_expr_compile(huge, &e, &err), 0);
+    sl_expr_free(e);
+    free(huge);
 }
 
 static void test_depth_limit(void **state) {
@@ -872,16 +890,20 @@ static void test_depth_limit(void **state) {
     char text[4096];
     /* 200 levels of parentheses compile */
     size_t n = 0;
-    for (int i = 0; i < 200; i++) text[n++] = '(';
+    for (int i = 0; i < 200; i++)
+        text[n++] = '(';
     text[n++] = '1';
-    for (int i = 0; i < 200; i++) text[n++] = ')';
+    for (int i = 0; i < 200; i++)
+        text[n++] = ')';
     text[n] = 0;
     expect_int(text, 1);
     /* 300 do not, and say why */
     n = 0;
-    for (int i = 0; i < 300; i++) text[n++] = '(';
+    for (int i = 0; i < 300; i++)
+        text[n++] = '(';
     text[n++] = '1';
-    for (int i = 0; i < 300; i++) text[n++] = ')';
+    for (int i = 0; i < 300; i++)
+        text[n++] = ')';
     text[n] = 0;
     sl_expr *e;
     sl_error err;
@@ -901,7 +923,8 @@ static void test_depth_limit(void **state) {
     assert_non_null(strstr(err.message, "nested too deeply"));
     /* unary chains too */
     n = 0;
-    for (int i = 0; i < 1000; i++) text[n++] = '-';
+    for (int i = 0; i < 1000; i++)
+        text[n++] = '-';
     text[n++] = '1';
     text[n] = 0;
     assert_int_equal(sl_expr_compile(text, &e, NULL), SL_EINVAL);
@@ -923,6 +946,22 @@ static void test_depth_limit(void **state) {
     expect_int(text, 101);
 }
 
+static void test_result_size_limit(void **state) {
+    (void)state;
+    /* 16^5 = 1M characters, each then replaced by 300: refused before allocating */
+    char text[2048] = "replace(";
+    for (int i = 0; i < 4; i++)
+        strcat(text, "replace(");
+    strcat(text, "'aaaaaaaaaaaaaaaa'");
+    for (int i = 0; i < 4; i++)
+        strcat(text, ", 'a', 'aaaaaaaaaaaaaaaa')");
+    strcat(text, ", 'a', '");
+    for (int i = 0; i < 300; i++)
+        strcat(text, "b");
+    strcat(text, "')");
+    expect_eval_error(text, "result larger than 256 MiB");
+}
+
 static void test_keywords_as_names(void **state) {
     (void)state;
     expect_str("\"end\"", "keyword-named");
@@ -936,7 +975,47 @@ static void test_keywords_as_names(void **state) {
     sl_expr_free(e);
 }
 
-static void test_concurrent_shape(void **state) {
+typedef struct thread_job {
+    const sl_expr *expr;
+    int64_t base;
+    int wrong;
+} thread_job;
+
+/* Evaluates "upper(name) || '#' || (age * 2)" for 2000 records of its own. */
+static void *eval_thread(void *arg) {
+    thread_job *job = arg;
+    sl_arena a;
+    sl_arena_init(&a);
+    for (int64_t i = 0; i < 2000; i++) {
+        sl_field f[] = {F("name", S("ab")), F("age", sl_int(job->base + i))};
+        sl_value r = sl_struct(f, 2), v;
+        char want[64];
+        snprintf(want, sizeof want, "AB#%lld", (long long)((job->base + i) * 2));
+        if (sl_expr_eval(job->expr, &r, &a, &v, NULL) != 0 || v.len != strlen(want) || memcmp(v.u.s, want, v.len))
+            job->wrong++;
+        if (i % 100 == 0) sl_arena_reset(&a);
+    }
+    sl_arena_free(&a);
+    return NULL;
+}
+
+static void test_threads_share_one_expression(void **state) {
+    (void)state;
+    sl_expr *e = compile_ok("upper(name) || '#' || (age * 2)");
+    pthread_t threads[4];
+    thread_job jobs[4];
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (thread_job){e, t * 100000, 0};
+        assert_int_equal(pthread_create(&threads[t], NULL, eval_thread, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(threads[t], NULL);
+        assert_int_equal(jobs[t].wrong, 0);
+    }
+    sl_expr_free(e);
+}
+
+static void test_separate_arenas(void **state) {
     (void)state;
     /* one compiled expression, many records, separate arenas: results independent */
     sl_expr *e = compile_ok("upper(name) || '#' || age");
@@ -984,8 +1063,10 @@ int main(void) {
         cmocka_unit_test(test_constant_folding_keeps_semantics),
         cmocka_unit_test(test_compile_errors),
         cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_result_size_limit),
         cmocka_unit_test(test_keywords_as_names),
-        cmocka_unit_test(test_concurrent_shape),
+        cmocka_unit_test(test_separate_arenas),
+        cmocka_unit_test(test_threads_share_one_expression),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
