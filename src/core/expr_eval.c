@@ -252,7 +252,14 @@ static sl_value walk_path(const sl_value *base, const expr_node *n) {
     for (uint32_t i = 0; i < n->nsegs && v; i++) {
         const expr_seg *seg = &n->segs[i];
         if (seg->name) {
-            const sl_field *f = sl_struct_find(v, seg->name, seg->name_len);
+            uint32_t h = __atomic_load_n(&seg->hint, __ATOMIC_RELAXED);
+            const sl_field *f = NULL;
+            if (v->type == SL_T_STRUCT && h < v->len && v->u.fields[h].name_len == seg->name_len &&
+                sl_name_eq(v->u.fields[h].name, seg->name, seg->name_len)) {
+                f = &v->u.fields[h];
+            } else if ((f = sl_struct_find(v, seg->name, seg->name_len)) != NULL) {
+                __atomic_store_n(&((expr_seg *)seg)->hint, (uint32_t)(f - v->u.fields), __ATOMIC_RELAXED);
+            }
             v = f ? &f->value : NULL;
         } else if (v->type == SL_T_LIST && seg->index >= 0 && seg->index < (int64_t)v->len) {
             v = &v->u.items[seg->index];

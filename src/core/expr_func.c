@@ -65,7 +65,15 @@ static int map_case(expr_eval_ctx *ctx, const sl_value *arg, uint32_t (*map)(uin
     sl_value s = text_arg(ctx, arg);
     char *p = sl_arena_alloc(ctx->arena, (size_t)s.len + 1);
     size_t i = 0;
+    bool lower = map == sl_expr_lower_cp;
     while (i < s.len) {
+        unsigned char c = (unsigned char)s.u.s[i];
+        if (c < 0x80) { /* ASCII fast path: most text in logs and keys */
+            if (lower) p[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            else p[i] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+            i++;
+            continue;
+        }
         uint32_t cp;
         size_t n = sl_expr_utf8_next(s.u.s + i, s.len - i, &cp);
         char enc[4];

@@ -58,6 +58,10 @@ enum { EXPR_CASE_OPERAND = 1, EXPR_CASE_ELSE = 2 };
 typedef struct expr_seg {
     const char *name; /* NULL for an index step */
     uint32_t name_len;
+    /* Where the field was in the last record looked at: records of one
+     * source share their shape, so this usually saves the scan. A cache
+     * shared by threads (relaxed atomics; a stale value only costs a scan). */
+    uint32_t hint;
     int64_t index; /* 0-based list index when name == NULL */
 } expr_seg;
 

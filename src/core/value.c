@@ -56,7 +56,7 @@ const sl_field *sl_struct_find(const sl_value *rec, const char *name, size_t nam
     if (!rec || rec->type != SL_T_STRUCT) return NULL;
     for (uint32_t i = 0; i < rec->len; i++) {
         const sl_field *f = &rec->u.fields[i];
-        if (f->name_len == name_len && memcmp(f->name, name, name_len) == 0) return f;
+        if (f->name_len == name_len && sl_name_eq(f->name, name, name_len)) return f;
     }
     return NULL;
 }

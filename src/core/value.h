@@ -122,6 +122,26 @@ const char *sl_type_name(sl_type t);
 int sl_type_parse(const char *name, sl_type *out);
 
 /* ---- struct access ---- */
+
+/* Are the n bytes at a and b equal? Inline word compares for the short
+ * names records are made of (a libc memcmp call costs more than that). */
+static inline bool sl_name_eq(const char *a, const char *b, size_t n) {
+    if (n >= 8 && n <= 16) {
+        uint64_t x, y, x2, y2;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&x2, a + n - 8, 8);
+        memcpy(&y2, b + n - 8, 8);
+        return x == y && x2 == y2;
+    }
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i]) return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 /* Field by name (exact bytes); NULL if absent. Linear scan: records are small. */
 const sl_field *sl_struct_find(const sl_value *rec, const char *name, size_t name_len);
 const sl_value *sl_struct_get(const sl_value *rec, const char *name); /* NUL-terminated name */

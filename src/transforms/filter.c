@@ -158,12 +158,12 @@ static int derive_check(sl_node *node, sl_error *err) {
  * records of one source usually share their shape. */
 static void set_flat(sl_field *fields, uint32_t *n, const sl_fieldseg *seg, size_t *hint, sl_value v) {
     size_t h = *hint;
-    if (h < *n && fields[h].name_len == seg->len && memcmp(fields[h].name, seg->name, seg->len) == 0) {
+    if (h < *n && fields[h].name_len == seg->len && sl_name_eq(fields[h].name, seg->name, seg->len)) {
         fields[h].value = v;
         return;
     }
     for (uint32_t i = 0; i < *n; i++) {
-        if (fields[i].name_len == seg->len && memcmp(fields[i].name, seg->name, seg->len) == 0) {
+        if (fields[i].name_len == seg->len && sl_name_eq(fields[i].name, seg->name, seg->len)) {
             fields[i].value = v;
             *hint = i;
             return;
