@@ -130,8 +130,18 @@ int sl_expand_path(const char *path, bool recursive, sl_strlist *out, sl_error *
     } else if (strpbrk(path, "*?[")) {
         glob_t g;
         int grc = glob(path, 0, NULL, &g);
+        /* names a wildcard matched must not start with '.' or '_' (hidden,
+         * _SUCCESS, _staging-*): the same rule as directory listing */
+        const char *wild = strpbrk(path, "*?[");
+        size_t fixed = 0;
+        for (const char *p = path; p < wild; p++)
+            if (*p == '/') fixed = (size_t)(p - path) + 1;
         if (grc == 0) {
             for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
+                bool hidden = false;
+                for (const char *p = g.gl_pathv[i] + fixed; *p && !hidden; p = strchr(p, '/') ? strchr(p, '/') + 1 : "")
+                    hidden = *p == '.' || *p == '_';
+                if (hidden) continue;
                 if (sl_is_dir(g.gl_pathv[i])) rc = list_dir(g.gl_pathv[i], recursive, out, err);
                 else sl_strlist_add(out, sl_xstrdup(g.gl_pathv[i]));
             }
