@@ -22,6 +22,8 @@ Environment:
   BENCH_STARTUP_RUNS       runs of the 1-record startup job (default 50)
   BENCH_ONLY               comma list of groups: w1,w1gz,w2,startup,rss
   SLUICE                   sluice binary (default build/sluice)
+  BENCH_STRICT=1           exit 1 when a row fails or its output check fails
+  BENCH_KEEP=1             keep every output (default: delete those that checked OK)
 Python 3 standard library only.
 """
 import hashlib
@@ -35,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -271,6 +274,40 @@ def warm(files):
         subprocess.run("cat %s > /dev/null" % shlex.quote(f), shell=True, check=False)
 
 
+class HighWaterWatcher:
+    """Peak RSS of a child without GNU time: polls VmHWM in /proc/PID/status.
+
+    (wait4's ru_maxrss cannot be used: a child forked from this Python
+    process inherits the harness's own high-water mark across exec, ~20 MB,
+    which would swamp a small tool's figure.) Growth in the last poll
+    interval before exit is missed, so this is a slight underestimate."""
+
+    def __init__(self, pid, interval=0.005):
+        self.path = "/proc/%d/status" % pid
+        self.kb = 0
+        self.done = threading.Event()
+        self.interval = interval
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+
+    def _poll(self):
+        while not self.done.is_set():
+            try:
+                with open(self.path) as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            self.kb = max(self.kb, int(line.split()[1]))
+                            break
+            except (OSError, ValueError, IndexError):
+                pass
+            self.done.wait(self.interval)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        return self.kb
+
+
 def run_once(cmd, stdout_path, gnu_time, err_file):
     """One run of cmd; wall time, peak RSS (KiB), user+sys CPU seconds."""
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
@@ -292,10 +329,11 @@ def run_once(cmd, stdout_path, gnu_time, err_file):
             else:
                 t0 = time.perf_counter()
                 p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
+                watcher = HighWaterWatcher(p.pid)
                 _, status, ru = os.wait4(p.pid, 0)
                 wall = time.perf_counter() - t0
                 p.returncode = rc = os.waitstatus_to_exitcode(status)
-                rss_kb, cpu = ru.ru_maxrss, ru.ru_utime + ru.ru_stime
+                rss_kb, cpu = watcher.stop() or ru.ru_maxrss, ru.ru_utime + ru.ru_stime
             err.seek(0)
             text = err.read().decode("utf-8", "replace")
     finally:
@@ -475,7 +513,9 @@ def startup_median(row, peers, runs):
     log("startup: %s (%d runs%s)" % (row.tool, runs, ", hyperfine" if peers.hyperfine else ""))
     err_file = os.path.join(WORK, "stderr.txt")
     drop_output(row.out)
-    first = run_once(row.cmd, row.out if row.stdout else None, None, err_file)
+    # The first run also measures peak RSS and CPU (through GNU time when
+    # present); the timed runs below go without any wrapper.
+    first = run_once(row.cmd, row.out if row.stdout else None, peers.gnu_time, err_file)
     if first.rc != 0:
         row.failure = "exit %d: %s" % (first.rc, one_line(first.err.strip().splitlines()[-1]
                                                            if first.err.strip() else "", 140))
@@ -501,20 +541,20 @@ def startup_median(row, peers, runs):
         row.seconds = res.get("median", statistics.median(res["times"]))
         row.rss_kb, row.cpu = first.rss_kb, first.cpu
         return
-    walls, rss, cpu = [], first.rss_kb, []
+    walls = []
     for i in range(runs + 2):                 # 3 warm-up runs, counting the first
         drop_output(row.out)
-        r = run_once(row.cmd, row.out if row.stdout else None, None, err_file)
-        if r.rc != 0:
-            row.failure = "exit %d: %s" % (r.rc, one_line(r.err.strip().splitlines()[-1] if r.err.strip()
-                                                         else "", 140))
+        with open(row.out if row.stdout else os.devnull, "wb") as out:
+            t0 = time.perf_counter()
+            rc = subprocess.call(row.cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.DEVNULL)
+            wall = time.perf_counter() - t0
+        if rc != 0:
+            row.failure = "exit %d on run %d (the first run succeeded)" % (rc, i + 2)
             log("startup: %s FAILED %s" % (row.tool, row.failure))
             return
         if i >= 2:
-            walls.append(r.wall)
-            cpu.append(r.cpu)
-            rss = max(rss, r.rss_kb)
-    row.seconds, row.rss_kb, row.cpu = statistics.median(walls), rss, statistics.median(cpu)
+            walls.append(wall)
+    row.seconds, row.rss_kb, row.cpu = statistics.median(walls), first.rss_kb, first.cpu
 
 
 def startup_rows(peers, tiny):
@@ -600,6 +640,17 @@ def rss_section(peers, w1_path, n_w1, gnu_time):
     return lines
 
 
+def load_note(load_start, load_end):
+    """A warning when other work competed for the CPUs during the run."""
+    cores = os.cpu_count() or 1
+    busy = max(load_start, load_end)
+    text = "Load average (1 min) %.1f at the start, %.1f at the end." % (load_start, load_end)
+    if busy > 0.5 * cores + 0.5:
+        text += (" **Warning: other processes competed for the %d cores during this run; wall times are "
+                 "inflated and noisy — compare CPU s, or rerun on an idle machine.**" % cores)
+    return text
+
+
 def environment(peers, n_w1, n_w2, runs):
     cpu = "?"
     try:
@@ -648,6 +699,9 @@ def main():
         raise SystemExit("bench: BENCH_ONLY: unknown group(s) %s (known: %s)" % (", ".join(bad), ", ".join(GROUPS)))
     sluice = os.environ.get("SLUICE", "build/sluice")
     os.makedirs(OUT, exist_ok=True)
+    load_start = os.getloadavg()[0]
+    if load_start > 0.5 * (os.cpu_count() or 1) + 0.5:
+        log("load average %.1f on %d cores: timings will be noisy" % (load_start, os.cpu_count() or 1))
 
     need_w1 = any(g in only for g in ("w1", "w1gz", "startup", "rss"))
     w1 = ensure_data(W1, n_w1) if need_w1 else W1["path"]
@@ -689,7 +743,8 @@ def main():
         verify_rows("w1", rows)
         all_rows += rows
 
-    report = ["# sluice benchmark results", ""] + environment(peers, n_w1, n_w2, runs) + [""]
+    report = ["# sluice benchmark results", ""] + environment(peers, n_w1, n_w2, runs)
+    report += ["", load_note(load_start, os.getloadavg()[0]), ""]
     report += table(all_rows, sizes)
     if "startup" in only:
         report += ["", "Startup rows: total wall time of a whole 1-record job (process start to exit; an "
@@ -703,6 +758,10 @@ def main():
         f.write(text)
     sys.stdout.write("\n" + text)
     log("saved %s/results.md" % WORK)
+    if not os.environ.get("BENCH_KEEP"):
+        for r in all_rows:                  # ~3 GB at full size; keep refs and failures
+            if r.check == "OK":
+                drop_output(r.out)
     failed = [r for r in all_rows if r.failure or (r.check and r.check.startswith("FAIL"))]
     return 1 if failed and os.environ.get("BENCH_STRICT") else 0
 
