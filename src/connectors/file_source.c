@@ -13,6 +13,7 @@
  * which is pinned (reference counted) to each batch that uses it and
  * recycled when the last batch lets go.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,7 +253,6 @@ typedef struct reader reader;
 
 struct chunk {
     chunk *next_free;
-    reader *owner;
     int refs;
     size_t cap;
     char data[];
@@ -274,33 +274,49 @@ struct reader {
     bool limited;
     sl_decode_ctx ctx;
     sl_error reject_err; /* why the error output refused a record (threshold) */
-    chunk *free_chunks;
 };
+
+/* Chunks are recycled through a small process-wide pool: every split of a
+ * big file opens a new reader, and fresh pages cost far more to fill than
+ * reused ones. */
+#define POOL_MAX 4
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static chunk *pool;
+static int pool_n;
 
 static void chunk_unref(void *ptr, void *ctx) {
     chunk *c = ptr;
     (void)ctx;
     if (--c->refs > 0) return;
-    reader *r = c->owner;
-    if (r && c->cap == CHUNK_SIZE) {
-        c->next_free = r->free_chunks;
-        r->free_chunks = c;
-    } else {
-        free(c);
+    if (c->cap == CHUNK_SIZE) {
+        pthread_mutex_lock(&pool_lock);
+        if (pool_n < POOL_MAX) {
+            c->next_free = pool;
+            pool = c;
+            pool_n++;
+            c = NULL;
+        }
+        pthread_mutex_unlock(&pool_lock);
     }
+    free(c);
 }
 
 static chunk *chunk_new(reader *r, size_t cap) {
-    chunk *c;
-    if (cap <= CHUNK_SIZE && r->free_chunks) {
-        c = r->free_chunks;
-        r->free_chunks = c->next_free;
-    } else {
+    chunk *c = NULL;
+    if (cap <= CHUNK_SIZE) {
+        pthread_mutex_lock(&pool_lock);
+        if (pool) {
+            c = pool;
+            pool = c->next_free;
+            pool_n--;
+        }
+        pthread_mutex_unlock(&pool_lock);
+    }
+    if (!c) {
         if (cap < CHUNK_SIZE) cap = CHUNK_SIZE;
         c = sl_xmalloc(sizeof *c + cap + 1);
         c->cap = cap;
     }
-    c->owner = r;
     c->refs = 1;
     c->next_free = NULL;
     return c;
@@ -450,11 +466,6 @@ static void source_close(void *state) {
     reader *r = state;
     if (!r) return;
     if (r->cur) chunk_unref(r->cur, NULL);
-    while (r->free_chunks) {
-        chunk *c = r->free_chunks;
-        r->free_chunks = c->next_free;
-        free(c);
-    }
     r->format->decoder_free(r->decoder);
     sl_instream_close(r->in);
     free(r);

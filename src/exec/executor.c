@@ -109,8 +109,8 @@ static int push(worker *w, sl_node *node, sl_batch *b, const sl_split *split, sl
             rc = child->type->process(w->tstates[child->index], b, err);
             ADD(child->stats.nanos, now_ns() - t0);
             if (rc) return sl_error_node(err, child->name), rc;
-            if (!child->type->breaker) ADD(child->stats.records_out, b->count);
-            rc = b->count && !child->type->breaker ? push(w, child, b, split, err) : 0;
+            if (!sl_node_is_breaker(child)) ADD(child->stats.records_out, b->count);
+            rc = b->count && !sl_node_is_breaker(child) ? push(w, child, b, split, err) : 0;
             b->records = records;
             b->locs = locs;
             b->count = count;
@@ -255,7 +255,7 @@ static bool inputs_complete(const sl_node *n, const bool *complete) {
 static void mark_complete(const sl_node *n, bool *complete) {
     complete[n->index] = true;
     for (size_t c = 0; c < n->n_children; c++)
-        if (!n->children[c]->type->breaker) mark_complete(n->children[c], complete);
+        if (!sl_node_is_breaker(n->children[c])) mark_complete(n->children[c], complete);
 }
 
 /* Run the splits of `stage` (nodes acting as sources) on the worker pool. */
@@ -373,7 +373,7 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
         n_stage = 0;
         for (size_t i = 0; i < job->n_nodes && !rc; i++) {
             sl_node *n = job->nodes[i];
-            if (!n->type->breaker || planned[i] || !inputs_complete(n, complete)) continue;
+            if (!sl_node_is_breaker(n) || planned[i] || !inputs_complete(n, complete)) continue;
             rc = seal_breaker(ex, workers, threads, n, err);
             stage[n_stage++] = n;
         }

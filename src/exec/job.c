@@ -76,7 +76,7 @@ const sl_option sl_job_settings_options[] = {
      "Directory for the temporary files of nodes that hold data across the whole run (sort, coalesce) when "
      "it outgrows memory_limit. Empty uses $TMPDIR, else /tmp. Files are removed when the run ends.",
      NULL, 0},
-    {"memory_limit", SL_OPT_SIZE, "256MB",
+    {"memory_limit", SL_OPT_SIZE, "1GB",
      "Memory that sort and coalesce may hold, across all workers, before they spill sorted runs to "
      "spill_dir. Streaming nodes need no more than a few batches whatever this says.",
      NULL, 0},

@@ -44,7 +44,7 @@ typedef struct sl_job_settings {
     double max_error_rate;    /* 0..1; 1 = unlimited (default) */
     const char *error_output; /* directory for errors-<run-id>.jsonl */
     const char *spill_dir;    /* NULL = $TMPDIR, else /tmp */
-    int64_t memory_limit;     /* bytes sort/coalesce may hold before spilling (default 256 MiB) */
+    int64_t memory_limit;     /* bytes sort/coalesce may hold before spilling (default 1 GiB) */
     int64_t batch_records;    /* records per batch (default 4096) */
 } sl_job_settings;
 

@@ -111,6 +111,8 @@ struct sl_node {
     const char *job_file;
     void *data;             /* node-private, set by check/prepare */
     size_t index;           /* position in job->nodes (set by the executor) */
+    bool passthrough;       /* a breaker type that found (in check) it can stream unchanged,
+                             * e.g. coalesce: 1 right after a sort */
     sl_node_stats stats;
 };
 
@@ -121,6 +123,9 @@ const char *sl_node_str(const sl_node *n, const char *name);   /* NULL if unset,
 int64_t sl_node_int(const sl_node *n, const char *name);
 double sl_node_double(const sl_node *n, const char *name);
 bool sl_node_bool(const sl_node *n, const char *name);
+
+/* Does n hold its whole input before emitting (a breaker not in passthrough)? */
+static inline bool sl_node_is_breaker(const sl_node *n) { return n->type->breaker && !n->passthrough; }
 
 /* Registry (registry.c). */
 const sl_node_type *sl_node_type_find(const char *name);

@@ -18,6 +18,7 @@
  * Spilled record layout: varint seq, then one encoded value per key, then
  * the encoded record (core/serialize.h), inside spill.h's length prefix.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ typedef struct srec {
     sl_value rec;
     sl_value *keys;
     uint64_t seq;
+    uint64_t nk;   /* normalized key (see normal_key), when fast */
+    bool fast;
 } srec;
 
 typedef struct run_ref {
@@ -59,8 +62,14 @@ typedef struct sort_data {
     uint64_t total;          /* records held, after seal */
 } sort_data;
 
+#define NAME_CACHE 64
+
 struct sort_worker {
     sort_data *d;
+    /* top-level field names of recent records, copied once: records of a
+     * source share their names, so each is stored once, not per record */
+    const char *names[NAME_CACHE];
+    uint32_t name_lens[NAME_CACHE];
     sl_node *node;
     sl_run *run;
     sl_arena arena;
@@ -71,6 +80,7 @@ struct sort_worker {
     run_ref *runs;
     size_t n_runs, cap_runs;
     uint64_t spilled;        /* records in runs */
+    bool all_fast;           /* every record held has a normalized key */
     sl_buf enc;
 };
 
@@ -138,6 +148,10 @@ static int sort_check(sl_node *node, sl_error *err) {
             return SL_EINVAL;
         }
         d->partitions = (int)p;
+        /* After a sort (one ordered partition) there is nothing to gather:
+         * stream through instead of holding everything a second time. */
+        const sl_node *in = node->n_inputs == 1 ? node->input_nodes[0] : NULL;
+        if (in && !strcmp(in->type->name, "sort")) node->passthrough = true;
         return SL_OK;
     }
     const sl_value *keys = &sl_node_opt(node, "keys")->tree;
@@ -161,7 +175,40 @@ static int sort_check(sl_node *node, sl_error *err) {
 
 /* ---- ordering ---- */
 
+/* A single numeric sort key as an unsigned integer with the same order as
+ * the comparison below (sign-flipped IEEE bits; -0 as 0; desc inverted;
+ * nulls at 0 or UINT64_MAX), so ordering is an integer compare and a
+ * radix sort applies. Returns false for values it cannot map exactly
+ * (non-numbers, NaN, integers beyond 2^53, the two reserved codes). */
+static bool normal_key(const sort_key *k, const sl_value *v, uint64_t *out) {
+    double x;
+    if (v->type == SL_T_NULL) {
+        *out = k->nulls_first ? 0 : UINT64_MAX;
+        return true;
+    }
+    if (v->type == SL_T_DOUBLE) x = v->u.d;
+    else if (v->type == SL_T_INT && v->u.i > -(INT64_C(1) << 53) && v->u.i < (INT64_C(1) << 53)) x = (double)v->u.i;
+    else return false;
+    if (x != x) return false;
+    if (x == 0) x = 0.0;
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    b = (b >> 63) ? ~b : b | (UINT64_C(1) << 63);
+    if (k->desc) b = ~b;
+    if (b == 0 || b == UINT64_MAX) return false;
+    *out = b;
+    return true;
+}
+
+static void set_fast(const sort_data *d, srec *r) {
+    r->fast = d->n_keys == 1 && normal_key(&d->keys[0], &r->keys[0], &r->nk);
+}
+
 static int compare(const sort_data *d, const srec *a, const srec *b) {
+    if (a->fast && b->fast) {
+        if (a->nk != b->nk) return a->nk < b->nk ? -1 : 1;
+        return a->seq < b->seq ? -1 : a->seq > b->seq;
+    }
     for (size_t k = 0; k < d->n_keys; k++) {
         const sl_value *x = &a->keys[k], *y = &b->keys[k];
         bool xn = x->type == SL_T_NULL, yn = y->type == SL_T_NULL;
@@ -172,13 +219,49 @@ static int compare(const sort_data *d, const srec *a, const srec *b) {
             if (!d->keys[k].nulls_first) c = -c;
             return c;
         }
-        c = sl_value_compare(x, y);
+        if (x->type == y->type && x->type == SL_T_DOUBLE && x->u.d == x->u.d && y->u.d == y->u.d)
+            c = (x->u.d > y->u.d) - (x->u.d < y->u.d); /* the common case, without the general dispatch */
+        else if (x->type == y->type && x->type == SL_T_INT)
+            c = (x->u.i > y->u.i) - (x->u.i < y->u.i);
+        else
+            c = sl_value_compare(x, y);
         if (c) return d->keys[k].desc ? -c : c;
     }
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 static int qsort_cmp(const void *a, const void *b, void *ctx) { return compare(ctx, a, b); }
+
+/* Stable LSD radix sort by nk (records arrive in seq order, so ties stay in
+ * input order); passes where every record has the same byte are skipped. */
+static void radix_sort(srec *recs, size_t n) {
+    srec *tmp = sl_xmalloc((n ? n : 1) * sizeof *tmp);
+    srec *src = recs, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++) count[(src[i].nk >> shift) & 255]++;
+        if (n && count[(src[0].nk >> shift) & 255] == n) continue;
+        size_t pos = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t c = count[b];
+            count[b] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[count[(src[i].nk >> shift) & 255]++] = src[i];
+        srec *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != recs) memcpy(recs, src, n * sizeof *recs);
+    free(tmp);
+}
+
+/* Sort one worker's records: radix when every key is a mapped number,
+ * else a comparison sort. */
+static void sort_records(const sort_data *d, srec *recs, size_t n, bool all_fast) {
+    if (all_fast && d->n_keys == 1) radix_sort(recs, n);
+    else qsort_r(recs, n, sizeof *recs, qsort_cmp, (void *)d);
+}
 
 /* ---- consuming (phase 1) ---- */
 
@@ -188,10 +271,11 @@ static int sort_init(sl_node *node, sl_run *run, void **state, sl_error *err) {
     w->d = d;
     w->node = node;
     w->run = run;
+    w->all_fast = true;
     sl_arena_init(&w->arena);
     sl_buf_init(&w->enc, 0);
     if (!d->worker_limit) {
-        int64_t limit = run->job->settings.memory_limit > 0 ? run->job->settings.memory_limit : 256 << 20;
+        int64_t limit = run->job->settings.memory_limit > 0 ? run->job->settings.memory_limit : INT64_C(1) << 30;
         d->worker_limit = (size_t)(limit / (run->threads > 0 ? run->threads : 1));
         d->spill_dir = run->job->settings.spill_dir;
     }
@@ -216,7 +300,7 @@ static int spill_run(sort_worker *w, sl_error *err) {
     sort_data *d = w->d;
     int rc = SL_OK;
     if (!w->spill && (rc = sl_spill_open(d->spill_dir, &w->spill, err)) != 0) return rc;
-    qsort_r(w->recs, w->n, sizeof *w->recs, qsort_cmp, d);
+    sort_records(d, w->recs, w->n, w->all_fast);
     uint64_t start = sl_spill_bytes(w->spill);
     for (size_t i = 0; i < w->n && !rc; i++) {
         sl_buf_reset(&w->enc);
@@ -236,12 +320,37 @@ static int spill_run(sort_worker *w, sl_error *err) {
     w->spilled += w->n;
     w->n = 0;
     w->bytes = 0;
+    w->all_fast = true;
     sl_arena_reset(&w->arena);
+    memset(w->names, 0, sizeof w->names); /* they lived in the arena */
     return SL_OK;
+}
+
+/* Deep copy of a record into the worker's arena, sharing field names with
+ * earlier records where they match. */
+static sl_value copy_record(sort_worker *w, const sl_value *rec) {
+    if (rec->type != SL_T_STRUCT) return sl_value_deep_copy(&w->arena, rec);
+    sl_field *fields = sl_arena_alloc(&w->arena, (rec->len ? rec->len : 1) * sizeof *fields);
+    for (uint32_t i = 0; i < rec->len; i++) {
+        const sl_field *f = &rec->u.fields[i];
+        fields[i] = *f;
+        if (i < NAME_CACHE && w->names[i] && w->name_lens[i] == f->name_len && sl_name_eq(w->names[i], f->name, f->name_len)) {
+            fields[i].name = w->names[i];
+        } else {
+            fields[i].name = sl_arena_strndup(&w->arena, f->name, f->name_len);
+            if (i < NAME_CACHE) {
+                w->names[i] = fields[i].name;
+                w->name_lens[i] = f->name_len;
+            }
+        }
+        fields[i].value = sl_value_deep_copy(&w->arena, &f->value);
+    }
+    return sl_struct(fields, rec->len);
 }
 
 static int sort_process(void *state, sl_batch *b, sl_error *err) {
     sort_worker *w = state;
+    if (w->node->passthrough) return SL_OK;
     sort_data *d = w->d;
     sl_error e;
     sl_error_clear(&e);
@@ -251,7 +360,7 @@ static int sort_process(void *state, sl_batch *b, sl_error *err) {
             w->recs = sl_xrealloc(w->recs, w->cap * sizeof *w->recs);
         }
         srec *r = &w->recs[w->n];
-        r->rec = sl_value_deep_copy(&w->arena, &b->records[i]);
+        r->rec = copy_record(w, &b->records[i]);
         r->seq = b->seq_base + i;
         r->keys = d->n_keys ? sl_arena_alloc(&w->arena, d->n_keys * sizeof *r->keys) : NULL;
         size_t k;
@@ -263,8 +372,10 @@ static int sort_process(void *state, sl_batch *b, sl_error *err) {
             if (rc) return rc;
             continue;
         }
+        set_fast(d, r);
+        w->all_fast &= r->fast;
         w->n++;
-        w->bytes += sl_value_footprint(&b->records[i]) + sizeof *r + d->n_keys * sizeof(sl_value);
+        w->bytes = w->arena.bytes_used + w->cap * sizeof *w->recs;
         if (w->bytes > d->worker_limit) {
             int rc = spill_run(w, err);
             if (rc) return rc;
@@ -274,15 +385,28 @@ static int sort_process(void *state, sl_batch *b, sl_error *err) {
     return SL_OK;
 }
 
+static void *sort_worker_records(void *arg) {
+    sort_worker *w = arg;
+    sort_records(w->d, w->recs, w->n, w->all_fast);
+    return NULL;
+}
+
 static int sort_seal(sl_node *node, sl_run *run, void **states, size_t n_states, sl_error *err) {
     sort_data *d = node->data;
     d->workers = sl_xcalloc(n_states ? n_states : 1, sizeof *d->workers);
-    for (size_t i = 0; i < n_states; i++) {
+    pthread_t *threads = sl_xcalloc(n_states ? n_states : 1, sizeof *threads);
+    bool *started = sl_xcalloc(n_states ? n_states : 1, sizeof *started);
+    for (size_t i = 0; i < n_states; i++) { /* each worker's records sorted on a thread of its own */
         sort_worker *w = states[i];
         d->workers[d->n_workers++] = w;
-        qsort_r(w->recs, w->n, sizeof *w->recs, qsort_cmp, d);
         d->total += w->n + w->spilled;
+        started[i] = n_states > 1 && pthread_create(&threads[i], NULL, sort_worker_records, w) == 0;
+        if (!started[i]) sort_worker_records(w);
     }
+    for (size_t i = 0; i < n_states; i++)
+        if (started[i]) pthread_join(threads[i], NULL);
+    free(threads);
+    free(started);
     return SL_OK;
 }
 
@@ -347,6 +471,7 @@ static int advance(merger *m, cursor *c, bool first, sl_error *err) {
     for (size_t k = 0; k < m->d->n_keys; k++)
         if (sl_value_decode(&p, end, &c->arena, &c->keybuf[k])) return sl_error_set(err, SL_EIO, "corrupt spill run");
     if (sl_value_decode(&p, end, &c->arena, &c->cur.rec)) return sl_error_set(err, SL_EIO, "corrupt spill run");
+    set_fast(m->d, &c->cur);
     return 1;
 }
 

@@ -189,7 +189,7 @@ static void test_valid_defaults(void **state) {
     assert_true(job->settings.max_error_rate == 1.0);
     assert_string_equal(job->settings.error_output, "./data/errors");
     assert_null(job->settings.spill_dir);
-    assert_int_equal(job->settings.memory_limit, 256 << 20);
+    assert_int_equal(job->settings.memory_limit, 1 << 30);
     assert_int_equal(job->settings.batch_records, 4096);
     assert_int_equal(job->n_args, 0);
 
@@ -926,7 +926,7 @@ static void test_help(void **state) {
         assert_non_null(strstr(b.data, head));
     }
     assert_non_null(strstr(b.data, "  threads (integer, default 0)\n      Worker threads"));
-    assert_non_null(strstr(b.data, "  memory_limit (size, default 256MB)\n"));
+    assert_non_null(strstr(b.data, "  memory_limit (size, default 1GB)\n"));
     for (char *line = b.data; line && *line;) { /* wrapped at 78 columns */
         char *nl = strchr(line, '\n');
         assert_true((nl ? (size_t)(nl - line) : strlen(line)) <= 78);
