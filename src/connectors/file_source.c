@@ -217,6 +217,10 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
             rc = SL_EINVAL;
             break;
         }
+        if (f->object_open) { /* random-access format: whole object, its size known */
+            add_split(splits, &n, &cap, url, 0, size, (uint32_t)i);
+            continue;
+        }
         bool splittable = f->line_splittable && size > split_size && !(f->needs_header && d->multiline);
         if (splittable) {
             size_t hn = read_head(d->store, url, head, HEAD_BYTES);
@@ -274,6 +278,7 @@ struct reader {
     bool limited;
     sl_decode_ctx ctx;
     sl_error reject_err; /* why the error output refused a record (threshold) */
+    void *object;        /* random-access format decoder (format->object_open), or NULL */
 };
 
 /* Chunks are recycled through a small process-wide pool: every split of a
@@ -348,6 +353,18 @@ static int source_open(sl_node *node, sl_run *run, const sl_split *split, void *
     r->run = run;
     r->split = split;
     r->format = format_for(d, split->path, err);
+    if (r->format && r->format->object_open) {
+        int orc = r->format->object_open(d->store, split->path, split->length, &d->fopts, &r->object, err);
+        if (orc) {
+            free(r);
+            return orc;
+        }
+        r->ctx.max_records = (size_t)(run->job->settings.batch_records > 0 ? run->job->settings.batch_records : 4096);
+        r->ctx.reject = reject;
+        r->ctx.ud = r;
+        *out = r;
+        return SL_OK;
+    }
     int rc = r->format ? r->format->decoder_new(&d->fopts, &r->decoder, err) : SL_EINVAL;
     uint64_t start = split->offset > 0 ? split->offset - 1 : 0;
     sl_store_reader *rd = NULL;
@@ -428,6 +445,11 @@ static int source_next(void *state, sl_batch *b, sl_error *err) {
     reader *r = state;
     b->source_name = r->split->path;
     r->ctx.batch = b;
+    if (r->object) {
+        int rc = r->format->object_next(r->object, &r->ctx, err);
+        if (rc < 0 && r->reject_err.code) *err = r->reject_err;
+        return rc;
+    }
     bool pinned = false;
     for (;;) {
         if (r->cur && (r->pos < r->len || r->eof) && !r->skipping) {
@@ -465,6 +487,11 @@ static int source_next(void *state, sl_batch *b, sl_error *err) {
 static void source_close(void *state) {
     reader *r = state;
     if (!r) return;
+    if (r->object) {
+        r->format->object_close(r->object);
+        free(r);
+        return;
+    }
     if (r->cur) chunk_unref(r->cur, NULL);
     r->format->decoder_free(r->decoder);
     sl_instream_close(r->in);

@@ -180,7 +180,8 @@ static int target_write(void *state, sl_batch *b, sl_error *err) {
 static int target_close(void *state, sl_error *err) {
     writer *w = state;
     target_data *d = w->d;
-    int rc = flush(w, err);
+    int rc = d->format->encode_finish ? d->format->encode_finish(w->encoder, &w->buf, err) : SL_OK;
+    if (!rc) rc = flush(w, err);
     uint64_t bytes = sl_outstream_bytes_out(w->out);
     if (rc) sl_outstream_discard(w->out);
     else rc = sl_outstream_close(w->out, false, err);

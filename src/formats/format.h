@@ -25,6 +25,7 @@
 #include "core/batch.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "store/store.h"
 
 typedef struct sl_decode_ctx {
     sl_batch *batch;
@@ -70,9 +71,27 @@ typedef struct sl_format {
 
     int (*encoder_new)(const sl_format_opts *o, void **enc, sl_error *err); /* NULL: read-only format */
     /* Append one record (and its line end) to out. A record the format cannot
-     * represent returns SL_ETYPE with a reason (it goes to the error output). */
+     * represent returns SL_ETYPE with a reason (it goes to the error output).
+     * Columnar formats may buffer records and append nothing until a row
+     * group is complete. */
     int (*encode)(void *enc, sl_buf *out, const sl_value *rec, sl_error *err);
+    /* After the last record of an output file: append what is still
+     * buffered and any trailer (Parquet's last row group and footer). May be
+     * NULL. */
+    int (*encode_finish)(void *enc, sl_buf *out, sl_error *err);
     void (*encoder_free)(void *enc);
+
+    /* Random-access formats (Parquet keeps its index at the end): the file
+     * source reads such objects through the store instead of decoding a byte
+     * stream. When object_open is set, decoder_new/decode are not used.
+     * object_next fills ctx->batch with up to ctx->max_records records (in
+     * the batch arena: nothing may point into the decoder's buffers) and
+     * returns 1 while it produced records, 0 at the end, negative on error
+     * (err names the object and what is wrong). */
+    int (*object_open)(sl_store *store, const char *url, uint64_t size, const sl_format_opts *o, void **dec,
+                       sl_error *err);
+    int (*object_next)(void *dec, sl_decode_ctx *ctx, sl_error *err);
+    void (*object_close)(void *dec);
 } sl_format;
 
 const sl_format *sl_format_find(const char *name);
