@@ -86,7 +86,7 @@ build/fuzz/libsluice.a: $(FUZZ_OBJ)
 
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEFS) $(INC) $< build/fuzz/libsluice.a $(LIBS) -o $@
+	$(CLANG) $(CSTD) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEFS) $(INC) -Itests $< build/fuzz/libsluice.a $(LIBS) -o $@
 
 asan: build/asan/sluice $(UNIT_ASAN)
 

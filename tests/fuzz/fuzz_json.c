@@ -13,33 +13,9 @@
 #include <string.h>
 
 #include "formats/json.h"
+#include "test_util.h"
 
 /* Deep equality, doubles bit for bit (local: no dependency on convert.c). */
-static bool same_value(const sl_value *x, const sl_value *y) {
-    if (x->type != y->type) return false;
-    switch (x->type) {
-    case SL_T_NULL: return true;
-    case SL_T_BOOL: return x->u.b == y->u.b;
-    case SL_T_INT: return x->u.i == y->u.i;
-    case SL_T_DOUBLE: return memcmp(&x->u.d, &y->u.d, sizeof(double)) == 0;
-    case SL_T_DECIMAL:
-    case SL_T_STRING: return x->len == y->len && (x->len == 0 || memcmp(x->u.s, y->u.s, x->len) == 0);
-    case SL_T_LIST:
-        if (x->len != y->len) return false;
-        for (uint32_t i = 0; i < x->len; i++)
-            if (!same_value(&x->u.items[i], &y->u.items[i])) return false;
-        return true;
-    case SL_T_STRUCT:
-        if (x->len != y->len) return false;
-        for (uint32_t i = 0; i < x->len; i++) {
-            const sl_field *a = &x->u.fields[i], *b = &y->u.fields[i];
-            if (a->name_len != b->name_len || (a->name_len && memcmp(a->name, b->name, a->name_len) != 0)) return false;
-            if (!same_value(&a->value, &b->value)) return false;
-        }
-        return true;
-    default: return false;
-    }
-}
 
 static void check(bool ok, const char *what) {
     if (!ok) {
@@ -59,7 +35,7 @@ static void fuzz_parse(const char *data, size_t size) {
         sl_buf_init(&again, 0);
         check(sl_json_write(&out, &v) == 0, "write failed");
         check(sl_json_parse(out.data, out.len, &a, &w, &err) == 0, "written JSON does not parse");
-        check(same_value(&v, &w), "re-parsed value differs");
+        check(sl_test_identical(&v, &w), "re-parsed value differs");
         check(sl_json_write(&again, &w) == 0, "second write failed");
         check(again.len == out.len && memcmp(again.data, out.data, out.len) == 0, "second write differs");
         sl_buf_free(&out);

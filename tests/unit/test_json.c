@@ -13,6 +13,7 @@
 
 #include "core/numfmt.h"
 #include "formats/json.h"
+#include "test_util.h"
 
 /* ---- helpers ---- */
 
@@ -67,36 +68,6 @@ static void assert_string_value(const sl_value *v, const char *bytes, size_t len
     assert_int_equal(v->type, SL_T_STRING);
     assert_int_equal(v->len, len);
     assert_memory_equal(v->u.s, bytes, len);
-}
-
-/* Local deep equality (does not depend on convert.c). */
-static bool same_value(const sl_value *x, const sl_value *y) {
-    if (x->type != y->type) return false;
-    switch (x->type) {
-    case SL_T_NULL: return true;
-    case SL_T_BOOL: return x->u.b == y->u.b;
-    case SL_T_INT:
-    case SL_T_DATE:
-    case SL_T_TIMESTAMP: return x->u.i == y->u.i;
-    case SL_T_DOUBLE: return memcmp(&x->u.d, &y->u.d, sizeof(double)) == 0;
-    case SL_T_DECIMAL:
-    case SL_T_STRING:
-    case SL_T_BINARY: return x->len == y->len && memcmp(x->u.s, y->u.s, x->len) == 0;
-    case SL_T_LIST:
-        if (x->len != y->len) return false;
-        for (uint32_t i = 0; i < x->len; i++)
-            if (!same_value(&x->u.items[i], &y->u.items[i])) return false;
-        return true;
-    case SL_T_STRUCT:
-        if (x->len != y->len) return false;
-        for (uint32_t i = 0; i < x->len; i++) {
-            const sl_field *a = &x->u.fields[i], *b = &y->u.fields[i];
-            if (a->name_len != b->name_len || memcmp(a->name, b->name, a->name_len) != 0) return false;
-            if (!same_value(&a->value, &b->value)) return false;
-        }
-        return true;
-    default: return false;
-    }
 }
 
 /* ---- reader: values ---- */
@@ -983,7 +954,7 @@ static void test_write_parse_roundtrip(void **state) {
         sl_value v = parse_ok(docs[i]);
         char *text = strdup(to_json(&v));
         sl_value w = parse_ok(text);
-        assert_true(same_value(&v, &w));
+        assert_true(sl_test_identical(&v, &w));
         assert_string_equal(to_json(&w), text);
         free(text);
     }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "formats/json.h"
+#include "test_util.h"
 
 #define SUITE_SUBDIR "tests/data/json-test-suite/test_parsing"
 
@@ -69,31 +70,6 @@ static char *read_file(const char *name, size_t *len) {
 }
 
 /* Deep equality, doubles bit for bit. */
-static bool same_value(const sl_value *x, const sl_value *y) {
-    if (x->type != y->type) return false;
-    switch (x->type) {
-    case SL_T_NULL: return true;
-    case SL_T_BOOL: return x->u.b == y->u.b;
-    case SL_T_INT: return x->u.i == y->u.i;
-    case SL_T_DOUBLE: return memcmp(&x->u.d, &y->u.d, sizeof(double)) == 0;
-    case SL_T_DECIMAL:
-    case SL_T_STRING: return x->len == y->len && memcmp(x->u.s, y->u.s, x->len) == 0;
-    case SL_T_LIST:
-        if (x->len != y->len) return false;
-        for (uint32_t i = 0; i < x->len; i++)
-            if (!same_value(&x->u.items[i], &y->u.items[i])) return false;
-        return true;
-    case SL_T_STRUCT:
-        if (x->len != y->len) return false;
-        for (uint32_t i = 0; i < x->len; i++) {
-            const sl_field *a = &x->u.fields[i], *b = &y->u.fields[i];
-            if (a->name_len != b->name_len || memcmp(a->name, b->name, a->name_len) != 0) return false;
-            if (!same_value(&a->value, &b->value)) return false;
-        }
-        return true;
-    default: return false;
-    }
-}
 
 static void test_y_files_accepted(void **state) {
     file_list l = list_files("y_");
@@ -115,7 +91,7 @@ static void test_y_files_accepted(void **state) {
         } else {
             sl_buf_reset(&out);
             assert_int_equal(sl_json_write(&out, &v), 0);
-            if (sl_json_parse(out.data, out.len, &a, &w, &err) != 0 || !same_value(&v, &w)) {
+            if (sl_json_parse(out.data, out.len, &a, &w, &err) != 0 || !sl_test_identical(&v, &w)) {
                 printf("FAIL %s does not survive write + re-parse: %s\n", l.names[i], out.data);
                 failures++;
             }
