@@ -15,7 +15,7 @@ PKGS    := yaml-0.1 libzstd zlib
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 INC     := -Isrc
-LIBS    := -lcurl -lcrypto -lexpat -lyaml -ldeflate -lzstd -lz -lpthread -lm
+LIBS    := -lcurl -lcrypto -lexpat -lyaml -ldeflate -lzstd -lbz2 -lz -lpthread -lm
 OPT     ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

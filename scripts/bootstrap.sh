@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   gcc make pkg-config               # build
   libyaml-dev                       # job files
-  zlib1g-dev libdeflate-dev libzstd-dev  # compression
+  zlib1g-dev libdeflate-dev libzstd-dev libbz2-dev  # compression
   libcurl4-openssl-dev libssl-dev libexpat1-dev  # HTTP, SigV4, S3 XML
   openjdk-17-jdk-headless nodejs curl iproute2  # DynamoDB Local (test server; npm ships with nodejs)
   radosgw ceph-mon ceph-osd         # Ceph RADOS Gateway: a real S3 for tests

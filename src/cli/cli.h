@@ -14,6 +14,7 @@ int sl_cmd_run(int argc, char **argv);
 int sl_cmd_validate(int argc, char **argv);
 int sl_cmd_schema(int argc, char **argv);
 int sl_cmd_help(int argc, char **argv);
+int sl_cmd_cp(int argc, char **argv);
 
 /* Print an error the way every command does ("sluice: ..."). */
 struct sl_error;

@@ -25,6 +25,8 @@
 #include "formats/format.h"
 #include "connectors/file_format_opts.h"
 #include "formats/json.h"
+#include "formats/csv.h"
+#include "core/expr.h"
 #include "store/store.h"
 
 #define CHUNK_SIZE (4u << 20)
@@ -60,6 +62,11 @@ static const sl_option source_options[] = {
      NULL, 0},
     {"multiline", SL_OPT_BOOL, "false",
      "CSV: quoted fields may contain line breaks. Such files are read whole instead of in byte ranges.", NULL, 0},
+    {"partition_predicate", SL_OPT_EXPR, NULL,
+     "For Hive-style partitioned folders (key=value directories, which become fields of every record): read "
+     "only the partitions for which this expression over the partition fields is true, e.g. "
+     "year = 2024 and service in ('auth', 'pay'). Files outside any partition are always read.",
+     NULL, 0},
     STORE_OPTIONS,
     {0},
 };
@@ -69,6 +76,9 @@ typedef struct source_data {
     const sl_format *format; /* NULL = by extension per file */
     sl_format_opts fopts;
     bool multiline;
+    sl_expr *partition_predicate; /* prunes partitions at plan time, or NULL */
+    sl_arena parts;          /* partition value structs the splits point to */
+    uint64_t files_pruned;
 } source_data;
 
 static int char_option(sl_node *node, const char *name, char *out, sl_error *err) {
@@ -116,6 +126,12 @@ int sl_file_format_opts(sl_node *node, sl_format_opts *fo, sl_error *err) {
 static int source_check(sl_node *node, sl_error *err) {
     source_data *d = sl_xcalloc(1, sizeof *d);
     node->data = d;
+    sl_arena_init(&d->parts);
+    const sl_optval *pp = sl_node_opt(node, "partition_predicate");
+    if (pp->text && pp->text[0] && sl_expr_compile(pp->text, &d->partition_predicate, err) != 0) {
+        sl_error_at(err, node->job_file, pp->line, pp->column);
+        return SL_EINVAL;
+    }
     const char *fmt = sl_node_str(node, "format");
     d->format = strcmp(fmt, "auto") ? sl_format_find(fmt) : NULL;
     int rc = sl_file_format_opts(node, &d->fopts, err);
@@ -135,7 +151,11 @@ static int source_check(sl_node *node, sl_error *err) {
 
 static void source_release(sl_node *node) {
     source_data *d = node->data;
-    if (d) sl_store_free(d->store);
+    if (d) {
+        sl_store_free(d->store);
+        sl_expr_free(d->partition_predicate);
+        sl_arena_free(&d->parts);
+    }
     free(d);
     node->data = NULL;
 }
@@ -185,6 +205,47 @@ static bool first_line_is_record(const char *head, size_t n) {
     return ok;
 }
 
+/* Hive-style partition values in url below base ("base/year=2024/s=a%2Fb/f.json"
+ * → {year: 2024, s: "a/b"}), built in a; NULL when there are none. Values
+ * are unescaped; integers become longs, __HIVE_DEFAULT_PARTITION__ null. */
+static sl_value *partition_values(sl_arena *a, const char *base, const char *url) {
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/') bl--;
+    if (strncmp(url, base, bl) != 0 || url[bl] != '/') return NULL;
+    const char *p = url + bl + 1;
+    sl_field fields[32];
+    uint32_t n = 0;
+    for (const char *slash; (slash = strchr(p, '/')) != NULL && n < 32; p = slash + 1) {
+        const char *eq = memchr(p, '=', (size_t)(slash - p));
+        if (!eq || eq == p) continue;
+        char *val = sl_arena_alloc(a, (size_t)(slash - eq));
+        size_t vl = 0;
+        for (const char *q = eq + 1; q < slash; q++) {
+            unsigned hi, lo;
+            if (*q == '%' && slash - q > 2 && sscanf(q + 1, "%1x%1x", &hi, &lo) == 2) {
+                val[vl++] = (char)(hi << 4 | lo);
+                q += 2;
+            } else {
+                val[vl++] = *q;
+            }
+        }
+        sl_value v;
+        if (vl == 26 && !memcmp(val, "__HIVE_DEFAULT_PARTITION__", 26)) v = sl_null();
+        else if (sl_csv_infer_text(val, vl, &v) != SL_T_INT) v = sl_string_copy(a, val, vl);
+        fields[n].name = sl_arena_strndup(a, p, (size_t)(eq - p));
+        fields[n].name_len = (uint32_t)(eq - p);
+        fields[n].name_flags = sl_json_plain(p, (size_t)(eq - p)) ? SL_VF_JSON_PLAIN : 0;
+        fields[n].value = v;
+        n++;
+    }
+    if (!n) return NULL;
+    sl_field *copy = sl_arena_alloc(a, n * sizeof *copy);
+    memcpy(copy, fields, n * sizeof *copy);
+    sl_value *rec = sl_arena_alloc(a, sizeof *rec);
+    *rec = sl_struct(copy, n);
+    return rec;
+}
+
 static void add_split(sl_split **splits, size_t *n, size_t *cap, const char *path, uint64_t off, uint64_t len,
                       uint32_t file_index) {
     if (*n == *cap) {
@@ -212,6 +273,17 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
     for (size_t i = 0; !rc && i < files.count; i++) {
         const char *url = files.items[i].url;
         uint64_t size = files.items[i].size;
+        sl_value *parts = partition_values(&d->parts, sl_node_str(node, "path"), url);
+        if (parts && d->partition_predicate) {
+            int truth = 0;
+            sl_error perr;
+            sl_error_clear(&perr);
+            if (sl_expr_eval_bool(d->partition_predicate, parts, &d->parts, &truth, &perr) != 0 || truth != 1) {
+                d->files_pruned++;
+                continue;
+            }
+        }
+        size_t first_split = n;
         const sl_format *f = format_for(d, url, err);
         if (!f) {
             rc = SL_EINVAL;
@@ -219,6 +291,7 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
         }
         if (f->object_open) { /* random-access format: whole object, its size known */
             add_split(splits, &n, &cap, url, 0, size, (uint32_t)i);
+            (*splits)[n - 1].data = parts;
             continue;
         }
         bool splittable = f->line_splittable && size > split_size && !(f->needs_header && d->multiline);
@@ -228,6 +301,7 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
         }
         if (!splittable) {
             add_split(splits, &n, &cap, url, 0, UINT64_MAX, (uint32_t)i);
+            (*splits)[n - 1].data = parts;
             continue;
         }
         /* Unless split_size was set, cut a big file into at least 4 ranges per
@@ -237,6 +311,7 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
         if (!sl_node_opt(node, "split_size")->set && balanced < range) range = balanced > (8u << 20) ? balanced : (8u << 20);
         for (uint64_t off = 0; off < size; off += range)
             add_split(splits, &n, &cap, url, off, off + range < size ? range : UINT64_MAX, (uint32_t)i);
+        for (size_t k = first_split; k < n; k++) (*splits)[k].data = parts;
     }
     free(head);
     sl_store_list_free(&files);
@@ -441,7 +516,34 @@ static int fill(reader *r, sl_error *err) {
     return SL_OK;
 }
 
+/* Append the split's partition fields to every record of the batch. */
+static void add_partition_fields(sl_batch *b, const sl_value *parts) {
+    for (size_t i = 0; i < b->count; i++) {
+        const sl_value *rec = &b->records[i];
+        if (rec->type != SL_T_STRUCT) continue;
+        uint32_t n = rec->len;
+        sl_field *fields = sl_arena_alloc(&b->arena, (n + parts->len) * sizeof *fields);
+        memcpy(fields, rec->u.fields, n * sizeof *fields);
+        for (uint32_t k = 0; k < parts->len; k++) /* a field of the same name in the data loses, as in Hive */
+            if (!sl_struct_find(rec, parts->u.fields[k].name, parts->u.fields[k].name_len)) fields[n++] = parts->u.fields[k];
+        for (uint32_t k = 0, m = rec->len; k < m; k++) {
+            const sl_field *pf = sl_struct_find(parts, fields[k].name, fields[k].name_len);
+            if (pf) fields[k].value = pf->value;
+        }
+        b->records[i] = sl_struct(fields, n);
+    }
+}
+
+static int source_next_records(void *state, sl_batch *b, sl_error *err);
+
 static int source_next(void *state, sl_batch *b, sl_error *err) {
+    reader *r = state;
+    int rc = source_next_records(state, b, err);
+    if (rc > 0 && r->split->data) add_partition_fields(b, r->split->data);
+    return rc;
+}
+
+static int source_next_records(void *state, sl_batch *b, sl_error *err) {
     reader *r = state;
     b->source_name = r->split->path;
     r->ctx.batch = b;

@@ -44,9 +44,9 @@ static const sl_option target_options[] = {
     {"path", SL_OPT_PATH, NULL, "Output directory. Created if missing.", NULL, SL_OPTF_REQUIRED},
     {"format", SL_OPT_ENUM, "json", "Output format: JSON lines or CSV.", "json|csv", 0},
     {"compression", SL_OPT_ENUM, "none",
-     "Compress output files: gzip (libdeflate, one gzip member per MiB, readable by every gzip reader) or zstd.",
-     "none|gzip|zstd", 0},
-    {"compression_level", SL_OPT_INT, "-1", "Codec level; -1 = default (gzip 6, zstd 3).", NULL, 0},
+     "Compress output files: gzip (libdeflate, one gzip member per MiB, readable by every gzip reader), zstd or bzip2.",
+     "none|gzip|zstd|bzip2", 0},
+    {"compression_level", SL_OPT_INT, "-1", "Codec level; -1 = default (gzip 6, zstd 3, bzip2 9).", NULL, 0},
     {"mode", SL_OPT_ENUM, "append",
      "append adds this run's part files next to earlier ones (Glue's default); overwrite removes part files "
      "of earlier runs once this run's files are in place.",
@@ -54,11 +54,26 @@ static const sl_option target_options[] = {
     {"delimiter", SL_OPT_STRING, ",", "CSV field delimiter (one character; \\t for tab).", NULL, 0},
     {"quote", SL_OPT_STRING, "\"", "CSV quote character.", NULL, 0},
     {"header", SL_OPT_BOOL, "true", "CSV: write a header line with the column names.", NULL, 0},
+    {"partition_keys", SL_OPT_LIST, NULL,
+     "Write Hive-style partitions: one directory level key=value per listed top-level field "
+     "(path/year=2024/service=auth/part-...). The fields are left out of the files, as Hive and Spark do; "
+     "values are escaped as Hive does, and null or empty values go to __HIVE_DEFAULT_PARTITION__.",
+     NULL, 0},
+    {"max_records_per_file", SL_OPT_INT, "0",
+     "Start a new file after this many records (0 = no limit). Files are then numbered part-NNNNN-<run-id>-cKKKK.",
+     NULL, 0},
+    {"target_file_size", SL_OPT_SIZE, "0",
+     "Start a new file once one reaches about this size on disk (0 = no limit), e.g. 128MB.", NULL, 0},
     STORE_OPTIONS,
     {0},
 };
 
 typedef struct target_data {
+    char **pkeys;            /* partition_keys (top-level field names) */
+    size_t n_pkeys;
+    int64_t max_records;     /* per output file, 0 = unlimited */
+    int64_t target_size;     /* bytes per output file, 0 = unlimited */
+    bool rolling;            /* either limit set: files are numbered -cNNNN */
     const sl_format *format;
     sl_format_opts fopts;
     sl_codec codec;
@@ -80,6 +95,8 @@ static void target_release(sl_node *node) {
     if (!d) return;
     discard_pending(d);
     free(d->pending);
+    for (size_t i = 0; i < d->n_pkeys; i++) free(d->pkeys[i]);
+    free(d->pkeys);
     sl_store_free(d->store);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -94,6 +111,23 @@ static int target_check(sl_node *node, sl_error *err) {
     sl_codec_parse(sl_node_str(node, "compression"), &d->codec);
     d->level = (int)sl_node_int(node, "compression_level");
     d->overwrite = !strcmp(sl_node_str(node, "mode"), "overwrite");
+    d->max_records = sl_node_int(node, "max_records_per_file");
+    d->target_size = sl_node_int(node, "target_file_size");
+    d->rolling = d->max_records > 0 || d->target_size > 0;
+    const sl_value *keys = &sl_node_opt(node, "partition_keys")->tree;
+    if (keys->type == SL_T_LIST && keys->len) {
+        d->pkeys = sl_xcalloc(keys->len, sizeof *d->pkeys);
+        for (uint32_t i = 0; i < keys->len; i++) {
+            const sl_value *k = &keys->u.items[i];
+            if (k->type != SL_T_STRING || k->len == 0 || memchr(k->u.s, '/', k->len) || memchr(k->u.s, '=', k->len)) {
+                const sl_optval *o = sl_node_opt(node, "partition_keys");
+                sl_error_set(err, SL_EINVAL, "partition_keys: expected top-level field names (no '/' or '=')");
+                sl_error_at(err, node->job_file, o->line, o->column);
+                return SL_EINVAL;
+            }
+            d->pkeys[d->n_pkeys++] = sl_xstrndup(k->u.s, k->len);
+        }
+    }
     return sl_file_format_opts(node, &d->fopts, err);
 }
 
@@ -109,68 +143,248 @@ static int target_prepare(sl_node *node, sl_run *run, sl_error *err) {
     return rc;
 }
 
+/* One output file being written: a partition's current part. */
+typedef struct part_file {
+    char *key;              /* partition path "k1=v1/k2=v2", "" without partition_keys */
+    void *encoder;          /* format state (may be NULL for stateless formats) */
+    sl_store_writer *object;
+    sl_outstream *out;      /* NULL while no file is open for this partition */
+    sl_buf buf;
+    uint64_t records;       /* in the open file */
+    uint32_t seq;           /* files finished so far for this partition (rolling) */
+    uint64_t last_use;
+} part_file;
+
+#define MAX_OPEN_FILES 64   /* per split; the least recently used is finished beyond that */
+
 typedef struct writer {
     target_data *d;
     sl_node *node;
     sl_run *run;
-    void *encoder;
-    sl_store_writer *object;
-    sl_outstream *out;
-    sl_buf buf;
+    uint32_t split_index;
+    part_file *files;
+    size_t n_files, cap_files, n_open, last;
+    uint64_t tick;
+    sl_buf key;
 } writer;
 
 static void writer_free(writer *w) {
-    if (w->encoder) w->d->format->encoder_free(w->encoder);
-    sl_buf_free(&w->buf);
+    for (size_t i = 0; i < w->n_files; i++) {
+        free(w->files[i].key);
+        sl_buf_free(&w->files[i].buf);
+    }
+    free(w->files);
+    sl_buf_free(&w->key);
     free(w);
 }
 
 static int target_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    target_data *d = node->data;
     writer *w = sl_xcalloc(1, sizeof *w);
-    w->d = d;
+    w->d = node->data;
     w->node = node;
     w->run = run;
-    sl_buf_init(&w->buf, 0);
-    char name[128];
-    snprintf(name, sizeof name, "part-%05u-%s%s%s", split ? split->index : 0, run->run_id, d->format->out_ext,
-             sl_codec_extension(d->codec));
-    char *url = sl_path_join(sl_node_str(node, "path"), name);
-    int rc = d->format->encoder_new(&d->fopts, &w->encoder, err);
-    if (!rc) rc = sl_store_writer_open(d->store, url, run->run_id, &w->object, err);
-    if (!rc) rc = sl_outstream_open_writer(url, w->object, d->codec, d->level, &w->out, err);
-    free(url);
-    if (rc) {
-        sl_store_writer_abort(w->object);
-        writer_free(w);
-        return rc;
-    }
-    *out = w;
+    w->split_index = split ? split->index : 0;
+    sl_buf_init(&w->key, 0);
+    *out = w; /* files open lazily: a split without records writes nothing */
     return SL_OK;
 }
 
-static int flush(writer *w, sl_error *err) {
-    if (!w->buf.len) return SL_OK;
-    int rc = sl_outstream_write(w->out, w->buf.data, w->buf.len, err);
-    sl_buf_reset(&w->buf);
+static int pf_open(writer *w, part_file *pf, sl_error *err) {
+    target_data *d = w->d;
+    char name[160];
+    char counter[16] = "";
+    if (d->rolling) snprintf(counter, sizeof counter, "-c%04u", pf->seq);
+    snprintf(name, sizeof name, "part-%05u-%s%s%s%s", w->split_index, w->run->run_id, counter, d->format->out_ext,
+             sl_codec_extension(d->codec));
+    sl_buf url;
+    sl_buf_init(&url, 0);
+    sl_buf_adds(&url, sl_node_str(w->node, "path"));
+    while (url.len > 1 && url.data[url.len - 1] == '/') url.data[--url.len] = 0;
+    if (pf->key[0]) sl_buf_printf(&url, "/%s", pf->key);
+    sl_buf_printf(&url, "/%s", name);
+    int rc = d->format->encoder_new(&d->fopts, &pf->encoder, err);
+    if (!rc) rc = sl_store_writer_open(d->store, url.data, w->run->run_id, &pf->object, err);
+    if (!rc) rc = sl_outstream_open_writer(url.data, pf->object, d->codec, d->level, &pf->out, err);
+    sl_buf_free(&url);
+    if (rc) {
+        sl_store_writer_abort(pf->object);
+        if (pf->encoder) d->format->encoder_free(pf->encoder);
+        pf->encoder = NULL;
+        pf->object = NULL;
+        pf->out = NULL;
+        return rc;
+    }
+    pf->records = 0;
+    w->n_open++;
+    return SL_OK;
+}
+
+static int pf_flush(part_file *pf, sl_error *err) {
+    if (!pf->buf.len) return SL_OK;
+    int rc = sl_outstream_write(pf->out, pf->buf.data, pf->buf.len, err);
+    sl_buf_reset(&pf->buf);
+    return rc;
+}
+
+static void add_pending(target_data *d, sl_store_pending *p) {
+    pthread_mutex_lock(&d->lock);
+    if (d->n_pending == d->cap_pending) {
+        d->cap_pending = d->cap_pending ? d->cap_pending * 2 : 16;
+        d->pending = sl_xrealloc(d->pending, d->cap_pending * sizeof *d->pending);
+    }
+    d->pending[d->n_pending++] = p;
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* Complete the open file of pf (staged, published at commit). */
+static int pf_finish(writer *w, part_file *pf, sl_error *err) {
+    target_data *d = w->d;
+    if (!pf->out) return SL_OK;
+    int rc = d->format->encode_finish ? d->format->encode_finish(pf->encoder, &pf->buf, err) : SL_OK;
+    if (!rc) rc = pf_flush(pf, err);
+    uint64_t bytes = sl_outstream_bytes_out(pf->out);
+    if (rc) sl_outstream_discard(pf->out);
+    else rc = sl_outstream_close(pf->out, false, err);
+    sl_store_pending *p = NULL;
+    if (rc) sl_store_writer_abort(pf->object);
+    else rc = sl_store_writer_finish(pf->object, &p, err);
+    if (!rc) {
+        __atomic_fetch_add(&w->node->stats.bytes_out, bytes, __ATOMIC_RELAXED);
+        add_pending(d, p);
+    }
+    if (pf->encoder) d->format->encoder_free(pf->encoder);
+    pf->encoder = NULL;
+    pf->object = NULL;
+    pf->out = NULL;
+    pf->seq++;
+    w->n_open--;
+    return rc;
+}
+
+static void pf_discard(writer *w, part_file *pf) {
+    if (!pf->out) return;
+    sl_outstream_discard(pf->out);
+    sl_store_writer_abort(pf->object);
+    if (pf->encoder) w->d->format->encoder_free(pf->encoder);
+    pf->encoder = NULL;
+    pf->out = NULL;
+    w->n_open--;
+}
+
+/* Hive's escaping of a partition value (FileUtils.escapePathName): these
+ * bytes and control characters become %XX. Null and "" become
+ * __HIVE_DEFAULT_PARTITION__. A value can never leave the target: it always
+ * sits after "key=" inside one path segment. */
+static void hive_escape(sl_buf *out, const char *s, size_t len) {
+    static const char special[] = "\"#%'*/:=?\\{[]^";
+    if (len == 0) {
+        sl_buf_adds(out, "__HIVE_DEFAULT_PARTITION__");
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || (c && strchr(special, c))) sl_buf_printf(out, "%%%02X", c);
+        else sl_buf_addc(out, (char)c);
+    }
+}
+
+/* Partition path of rec into w->key; *data is rec without the partition
+ * fields (a new struct in a when partition keys exist). */
+static void route(writer *w, sl_arena *a, const sl_value *rec, sl_value *data) {
+    target_data *d = w->d;
+    sl_buf_reset(&w->key);
+    if (!d->n_pkeys || rec->type != SL_T_STRUCT) {
+        *data = *rec;
+        return;
+    }
+    for (size_t k = 0; k < d->n_pkeys; k++) {
+        const char *name = d->pkeys[k];
+        const sl_value *v = sl_struct_get(rec, name);
+        if (k) sl_buf_addc(&w->key, '/');
+        hive_escape(&w->key, name, strlen(name));
+        sl_buf_addc(&w->key, '=');
+        if (!v || v->type == SL_T_NULL) {
+            sl_buf_adds(&w->key, "__HIVE_DEFAULT_PARTITION__");
+        } else {
+            sl_value t = sl_value_to_text(a, v);
+            hive_escape(&w->key, t.u.s, t.len);
+        }
+    }
+    sl_field *fields = sl_arena_alloc(a, (rec->len ? rec->len : 1) * sizeof *fields);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < rec->len; i++) {
+        const sl_field *f = &rec->u.fields[i];
+        bool is_key = false;
+        for (size_t k = 0; k < d->n_pkeys && !is_key; k++)
+            is_key = strlen(d->pkeys[k]) == f->name_len && memcmp(d->pkeys[k], f->name, f->name_len) == 0;
+        if (!is_key) fields[n++] = *f;
+    }
+    *data = sl_struct(fields, n);
+}
+
+/* The part file for w->key, opening it (and finishing the least recently
+ * used one past MAX_OPEN_FILES) when needed. */
+static int file_for_key(writer *w, part_file **out, sl_error *err) {
+    const char *key = w->key.data ? w->key.data : "";
+    part_file *pf = NULL;
+    if (w->n_files && !strcmp(w->files[w->last].key, key)) pf = &w->files[w->last];
+    for (size_t i = 0; !pf && i < w->n_files; i++)
+        if (!strcmp(w->files[i].key, key)) {
+            pf = &w->files[i];
+            w->last = i;
+        }
+    if (!pf) {
+        if (w->n_files == w->cap_files) {
+            w->cap_files = w->cap_files ? w->cap_files * 2 : 4;
+            w->files = sl_xrealloc(w->files, w->cap_files * sizeof *w->files);
+        }
+        pf = &w->files[w->n_files];
+        memset(pf, 0, sizeof *pf);
+        pf->key = sl_xstrdup(key);
+        sl_buf_init(&pf->buf, 0);
+        w->last = w->n_files++;
+    }
+    pf->last_use = ++w->tick;
+    if (pf->out) {
+        *out = pf;
+        return SL_OK;
+    }
+    if (w->n_open >= MAX_OPEN_FILES) {
+        part_file *lru = NULL;
+        for (size_t i = 0; i < w->n_files; i++)
+            if (w->files[i].out && (!lru || w->files[i].last_use < lru->last_use)) lru = &w->files[i];
+        int rc = pf_finish(w, lru, err);
+        if (rc) return rc;
+    }
+    int rc = pf_open(w, pf, err);
+    if (!rc) *out = pf;
     return rc;
 }
 
 static int target_write(void *state, sl_batch *b, sl_error *err) {
     writer *w = state;
+    target_data *d = w->d;
     sl_error e; /* only written on failure: cleared once, and after each use */
     sl_error_clear(&e);
     for (size_t i = 0; i < b->count; i++) {
-        size_t mark = w->buf.len;
-        if (w->d->format->encode(w->encoder, &w->buf, &b->records[i], &e) != 0) {
-            w->buf.len = mark;
-            int rc = sl_run_reject(w->run, w->node, b, i, e.message, err);
+        sl_value data;
+        route(w, &b->arena, &b->records[i], &data);
+        part_file *pf;
+        int rc = file_for_key(w, &pf, err);
+        if (rc) return rc;
+        size_t mark = pf->buf.len;
+        if (d->format->encode(pf->encoder, &pf->buf, &data, &e) != 0) {
+            pf->buf.len = mark;
+            rc = sl_run_reject(w->run, w->node, b, i, e.message, err);
             sl_error_clear(&e);
             if (rc) return rc;
             continue;
         }
-        if (w->buf.len >= FLUSH_BYTES) {
-            int rc = flush(w, err);
+        pf->records++;
+        if (pf->buf.len >= FLUSH_BYTES && (rc = pf_flush(pf, err)) != 0) return rc;
+        if (d->rolling && ((d->max_records > 0 && pf->records >= (uint64_t)d->max_records) ||
+                           (d->target_size > 0 && sl_outstream_bytes_out(pf->out) + pf->buf.len >= (uint64_t)d->target_size))) {
+            rc = pf_finish(w, pf, err);
             if (rc) return rc;
         }
     }
@@ -179,24 +393,10 @@ static int target_write(void *state, sl_batch *b, sl_error *err) {
 
 static int target_close(void *state, sl_error *err) {
     writer *w = state;
-    target_data *d = w->d;
-    int rc = d->format->encode_finish ? d->format->encode_finish(w->encoder, &w->buf, err) : SL_OK;
-    if (!rc) rc = flush(w, err);
-    uint64_t bytes = sl_outstream_bytes_out(w->out);
-    if (rc) sl_outstream_discard(w->out);
-    else rc = sl_outstream_close(w->out, false, err);
-    sl_store_pending *p = NULL;
-    if (rc) sl_store_writer_abort(w->object);
-    else rc = sl_store_writer_finish(w->object, &p, err);
-    if (!rc) {
-        __atomic_fetch_add(&w->node->stats.bytes_out, bytes, __ATOMIC_RELAXED);
-        pthread_mutex_lock(&d->lock);
-        if (d->n_pending == d->cap_pending) {
-            d->cap_pending = d->cap_pending ? d->cap_pending * 2 : 16;
-            d->pending = sl_xrealloc(d->pending, d->cap_pending * sizeof *d->pending);
-        }
-        d->pending[d->n_pending++] = p;
-        pthread_mutex_unlock(&d->lock);
+    int rc = SL_OK;
+    for (size_t i = 0; i < w->n_files; i++) {
+        if (!rc) rc = pf_finish(w, &w->files[i], err);
+        else pf_discard(w, &w->files[i]);
     }
     writer_free(w);
     return rc;
@@ -204,8 +404,7 @@ static int target_close(void *state, sl_error *err) {
 
 static void target_discard(void *state) {
     writer *w = state;
-    sl_outstream_discard(w->out);
-    sl_store_writer_abort(w->object);
+    for (size_t i = 0; i < w->n_files; i++) pf_discard(w, &w->files[i]);
     writer_free(w);
 }
 
@@ -219,7 +418,7 @@ static int remove_old_parts(target_data *d, const char *dir, const char *run_id,
     sl_store_list l = {0};
     sl_error e;
     sl_error_clear(&e);
-    int rc = sl_store_list_objects(d->store, dir, false, &l, &e);
+    int rc = sl_store_list_objects(d->store, dir, true, &l, &e); /* every partition */
     if (rc == SL_ENOTFOUND) rc = SL_OK;
     else if (rc) *err = e;
     for (size_t i = 0; !rc && i < l.count; i++) {

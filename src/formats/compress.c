@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <bzlib.h>
 #include <zstd.h>
 
 #include "core/mem.h"
@@ -35,6 +36,7 @@
 #define SNIFF_BYTES 16              /* enough for every magic number we test */
 #define GZIP_DEFAULT_LEVEL 6
 #define ZSTD_DEFAULT_LEVEL 3
+#define BZIP2_DEFAULT_LEVEL 9
 
 /* ---- Codecs -------------------------------------------------------------- */
 
@@ -42,6 +44,7 @@ const char *sl_codec_name(sl_codec codec) {
     switch (codec) {
     case SL_CODEC_GZIP: return "gzip";
     case SL_CODEC_ZSTD: return "zstd";
+    case SL_CODEC_BZIP2: return "bzip2";
     default: return "none";
     }
 }
@@ -54,6 +57,8 @@ int sl_codec_parse(const char *name, sl_codec *out) {
         *out = SL_CODEC_GZIP;
     } else if (!strcasecmp(name, "zstd") || !strcasecmp(name, "zst")) {
         *out = SL_CODEC_ZSTD;
+    } else if (!strcasecmp(name, "bzip2") || !strcasecmp(name, "bz2")) {
+        *out = SL_CODEC_BZIP2;
     } else {
         return SL_EINVAL;
     }
@@ -64,6 +69,7 @@ const char *sl_codec_extension(sl_codec codec) {
     switch (codec) {
     case SL_CODEC_GZIP: return ".gz";
     case SL_CODEC_ZSTD: return ".zst";
+    case SL_CODEC_BZIP2: return ".bz2";
     default: return "";
     }
 }
@@ -72,8 +78,18 @@ int sl_codec_default_level(sl_codec codec) {
     switch (codec) {
     case SL_CODEC_GZIP: return GZIP_DEFAULT_LEVEL;
     case SL_CODEC_ZSTD: return ZSTD_DEFAULT_LEVEL;
+    case SL_CODEC_BZIP2: return BZIP2_DEFAULT_LEVEL;
     default: return 0;
     }
+}
+
+/* "BZh" + block size digit; when the block magic is there too, insist on
+ * it so a text file that happens to start with "BZh1" still reads. */
+static bool is_bzip2(const unsigned char *p, size_t n) {
+    static const unsigned char bz_block[6] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59};
+    static const unsigned char bz_empty[6] = {0x17, 0x72, 0x45, 0x38, 0x50, 0x90};
+    if (n < 4 || memcmp(p, "BZh", 3) != 0 || p[3] < '1' || p[3] > '9') return false;
+    return n < 10 || !memcmp(p + 4, bz_block, 6) || !memcmp(p + 4, bz_empty, 6);
 }
 
 sl_codec sl_codec_detect(const void *head, size_t n) {
@@ -82,21 +98,15 @@ sl_codec sl_codec_detect(const void *head, size_t n) {
     if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) return SL_CODEC_ZSTD;
     /* A zstd file may also open with a skippable frame: 5? 2a 4d 18. */
     if (n >= 4 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) return SL_CODEC_ZSTD;
+    if (is_bzip2(p, n)) return SL_CODEC_BZIP2;
     return SL_CODEC_NONE;
 }
 
 const char *sl_codec_sniff_name(const void *head, size_t n) {
     static const unsigned char xz_magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
-    static const unsigned char bz_block[6] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59};
-    static const unsigned char bz_empty[6] = {0x17, 0x72, 0x45, 0x38, 0x50, 0x90};
     const unsigned char *p = head;
     if (n >= 6 && !memcmp(p, xz_magic, 6)) return "xz";
     if (n >= 4 && !memcmp(p, "PK\3\4", 4)) return "zip";
-    /* "BZh" + block size digit; when the block magic is there too, insist
-     * on it so a text file that happens to start with "BZh1" still reads. */
-    if (n >= 4 && !memcmp(p, "BZh", 3) && p[3] >= '1' && p[3] <= '9') {
-        if (n < 10 || !memcmp(p + 4, bz_block, 6) || !memcmp(p + 4, bz_empty, 6)) return "bzip2";
-    }
     return NULL;
 }
 
@@ -157,6 +167,8 @@ struct sl_instream {
     z_stream gz;
     bool gz_ready;
     ZSTD_DStream *zs;
+    bz_stream bz;
+    bool bz_ready;
 };
 
 /* Read up to n raw bytes at the stream's position (file or store reader)
@@ -209,6 +221,8 @@ static int truncated(sl_instream *s, sl_error *err) {
 static int open_fail(const char *path, sl_error *err) {
     return sl_error_set(err, SL_EIO, "cannot open '%s': %s", path, strerror(errno));
 }
+
+static int start_decoder(sl_instream *s, sl_error *err);
 
 int sl_instream_open(const char *path, uint64_t offset, uint64_t length, sl_instream **out, sl_error *err) {
     *out = NULL;
@@ -265,19 +279,7 @@ int sl_instream_open(const char *path, uint64_t offset, uint64_t length, sl_inst
                           sl_codec_name(s->codec));
         goto fail;
     }
-    if (s->codec == SL_CODEC_GZIP) {
-        if (inflateInit2(&s->gz, 16 + MAX_WBITS) != Z_OK) {
-            rc = sl_error_set(err, SL_ENOMEM, "cannot allocate a gzip decoder");
-            goto fail;
-        }
-        s->gz_ready = true;
-    } else {
-        s->zs = ZSTD_createDStream();
-        if (!s->zs) {
-            rc = sl_error_set(err, SL_ENOMEM, "cannot allocate a zstd decoder");
-            goto fail;
-        }
-    }
+    if ((rc = start_decoder(s, err)) != 0) goto fail;
     *out = s;
     return 0;
 fail:
@@ -292,6 +294,9 @@ static int start_decoder(sl_instream *s, sl_error *err) {
     } else if (s->codec == SL_CODEC_ZSTD) {
         s->zs = ZSTD_createDStream();
         if (!s->zs) return sl_error_set(err, SL_ENOMEM, "cannot allocate a zstd decoder");
+    } else if (s->codec == SL_CODEC_BZIP2) {
+        if (BZ2_bzDecompressInit(&s->bz, 0, 0) != BZ_OK) return sl_error_set(err, SL_ENOMEM, "cannot allocate a bzip2 decoder");
+        s->bz_ready = true;
     }
     return 0;
 }
@@ -434,12 +439,56 @@ static int read_zstd(sl_instream *s, unsigned char *buf, size_t cap, size_t *got
     return 0;
 }
 
+/* Decompress bzip2 streams (several back to back, as pbzip2 writes) into
+ * buf until output appears or the data ends. */
+static int read_bzip2(sl_instream *s, unsigned char *buf, size_t cap, size_t *got, sl_error *err) {
+    unsigned out_cap = cap > UINT_MAX ? UINT_MAX : (unsigned)cap;
+    while (*got == 0 && !s->done) {
+        int rc = in_fill(s, err);
+        if (rc) return rc;
+        size_t avail = s->in_len - s->in_pos;
+        if (avail == 0 && !s->member_open) {
+            s->done = true;
+            break;
+        }
+        if (!s->member_open) {
+            if (s->members_done > 0) { /* a further stream: restart the decoder */
+                BZ2_bzDecompressEnd(&s->bz);
+                memset(&s->bz, 0, sizeof s->bz);
+                if (BZ2_bzDecompressInit(&s->bz, 0, 0) != BZ_OK) return sl_error_set(err, SL_ENOMEM, "bzip2 decoder");
+            }
+            s->member_open = true;
+        }
+        s->bz.next_in = (char *)s->in + s->in_pos;
+        s->bz.avail_in = avail > UINT_MAX ? UINT_MAX : (unsigned)avail;
+        s->bz.next_out = (char *)buf;
+        s->bz.avail_out = out_cap;
+        unsigned in_before = s->bz.avail_in;
+        int br = BZ2_bzDecompress(&s->bz);
+        size_t used = in_before - s->bz.avail_in;
+        s->in_pos += used;
+        s->raw_bytes += used;
+        *got = out_cap - s->bz.avail_out;
+        if (br == BZ_STREAM_END) {
+            s->member_open = false;
+            s->members_done++;
+        } else if (br != BZ_OK) {
+            return corrupt(s, "invalid bzip2 data", err);
+        } else if (used == 0 && *got == 0) {
+            if (avail == 0) return truncated(s, err);
+            return corrupt(s, "bzip2 decoder made no progress", err);
+        }
+    }
+    return 0;
+}
+
 int sl_instream_read(sl_instream *s, void *buf, size_t cap, size_t *got, sl_error *err) {
     *got = 0;
     if (cap == 0) return 0;
     switch (s->codec) {
     case SL_CODEC_GZIP: return read_gzip(s, buf, cap, got, err);
     case SL_CODEC_ZSTD: return read_zstd(s, buf, cap, got, err);
+    case SL_CODEC_BZIP2: return read_bzip2(s, buf, cap, got, err);
     default: return read_plain(s, buf, cap, got, err);
     }
 }
@@ -451,6 +500,7 @@ uint64_t sl_instream_raw_bytes(const sl_instream *s) { return s->raw_bytes; }
 void sl_instream_close(sl_instream *s) {
     if (!s) return;
     if (s->gz_ready) inflateEnd(&s->gz);
+    if (s->bz_ready) BZ2_bzDecompressEnd(&s->bz);
     ZSTD_freeDStream(s->zs);
     if (s->rd) sl_store_reader_close(s->rd);
     else if (s->fd >= 0) close(s->fd);
@@ -533,6 +583,8 @@ struct sl_outstream {
     size_t out_cap, out_len;
     struct libdeflate_compressor *deflater;
     ZSTD_CStream *zs;
+    bz_stream bz;
+    bool bz_ready;
 };
 
 static int out_write(sl_outstream *s, const void *data, size_t n, sl_error *err) {
@@ -558,6 +610,8 @@ static int check_level(sl_codec codec, int *level, sl_error *err) {
     }
     if (codec == SL_CODEC_GZIP && (*level < 0 || *level > 12))
         return sl_error_set(err, SL_EINVAL, "gzip compression level must be 0..12, not %d", *level);
+    if (codec == SL_CODEC_BZIP2 && (*level < 1 || *level > 9))
+        return sl_error_set(err, SL_EINVAL, "bzip2 compression level must be 1..9, not %d", *level);
     if (codec == SL_CODEC_ZSTD && (*level < 1 || *level > ZSTD_maxCLevel()))
         return sl_error_set(err, SL_EINVAL, "zstd compression level must be 1..%d, not %d", ZSTD_maxCLevel(),
                             *level);
@@ -585,6 +639,11 @@ static int outstream_new(const char *name, int fd, sl_store_writer *wr, sl_codec
         ZSTD_CCtx_setParameter(s->zs, ZSTD_c_checksumFlag, 1);
         s->out_cap = IO_BLOCK;
         s->out = sl_xmalloc(s->out_cap);
+    } else if (codec == SL_CODEC_BZIP2) {
+        if (BZ2_bzCompressInit(&s->bz, level, 0, 0) != BZ_OK) goto no_memory;
+        s->bz_ready = true;
+        s->out_cap = IO_BLOCK;
+        s->out = sl_xmalloc(s->out_cap);
     }
     *out = s;
     return 0;
@@ -594,7 +653,7 @@ no_memory:
 }
 
 static int check_codec(sl_codec codec, int *level, sl_error *err) {
-    if (codec != SL_CODEC_NONE && codec != SL_CODEC_GZIP && codec != SL_CODEC_ZSTD)
+    if (codec != SL_CODEC_NONE && codec != SL_CODEC_GZIP && codec != SL_CODEC_ZSTD && codec != SL_CODEC_BZIP2)
         return sl_error_set(err, SL_EINVAL, "unknown compression codec %d", (int)codec);
     return check_level(codec, level, err);
 }
@@ -682,10 +741,44 @@ static int zstd_feed(sl_outstream *s, const void *data, size_t len, ZSTD_EndDire
     }
 }
 
+/* Feed input to bzip2 (action BZ_RUN, or BZ_FINISH until the stream ends),
+ * writing the output buffer whenever it fills. */
+static int bzip2_feed(sl_outstream *s, const void *data, size_t len, int action, sl_error *err) {
+    s->bz.next_in = (char *)data;
+    s->bz.avail_in = (unsigned)len;
+    for (;;) {
+        s->bz.next_out = (char *)s->out + s->out_len;
+        s->bz.avail_out = (unsigned)(s->out_cap - s->out_len);
+        int br = BZ2_bzCompress(&s->bz, action);
+        s->out_len = s->out_cap - s->bz.avail_out;
+        if (br < 0) {
+            s->failed = true;
+            return sl_error_set(err, SL_EINTERNAL, "bzip2 compression of '%s' failed (%d)", s->path, br);
+        }
+        if (s->out_len == s->out_cap || (action == BZ_FINISH && br == BZ_STREAM_END)) {
+            int rc = out_write(s, s->out, s->out_len, err);
+            s->out_len = 0;
+            if (rc) return rc;
+        }
+        if (action == BZ_FINISH ? br == BZ_STREAM_END : s->bz.avail_in == 0) return 0;
+    }
+}
+
 int sl_outstream_write(sl_outstream *s, const void *data, size_t len, sl_error *err) {
     if (s->failed) return sl_error_set(err, SL_EIO, "write to '%s' after an earlier failure", s->path);
     s->bytes_in += len;
     if (s->codec == SL_CODEC_ZSTD) return zstd_feed(s, data, len, ZSTD_e_continue, err);
+    if (s->codec == SL_CODEC_BZIP2) {
+        const char *p = data;
+        while (len) { /* bzip2 counts in unsigned int */
+            size_t n = len > (1u << 30) ? (1u << 30) : len;
+            int rc = bzip2_feed(s, p, n, BZ_RUN, err);
+            if (rc) return rc;
+            p += n;
+            len -= n;
+        }
+        return 0;
+    }
     return write_buffered(s, data, len, err);
 }
 
@@ -703,6 +796,7 @@ static int finish(sl_outstream *s, sl_error *err) {
         if (!rc) rc = out_write(s, s->out, s->out_len, err);
         s->out_len = 0;
         break;
+    case SL_CODEC_BZIP2: rc = bzip2_feed(s, NULL, 0, BZ_FINISH, err); break;
     default:
         rc = out_write(s, s->block, s->block_len, err);
         s->block_len = 0;
@@ -713,6 +807,7 @@ static int finish(sl_outstream *s, sl_error *err) {
 
 static void outstream_free(sl_outstream *s) {
     libdeflate_free_compressor(s->deflater);
+    if (s->bz_ready) BZ2_bzCompressEnd(&s->bz);
     ZSTD_freeCStream(s->zs);
     free(s->block);
     free(s->out);

@@ -22,7 +22,7 @@
 
 /* ---- Codecs -------------------------------------------------------------- */
 
-typedef enum { SL_CODEC_NONE, SL_CODEC_GZIP, SL_CODEC_ZSTD } sl_codec;
+typedef enum { SL_CODEC_NONE, SL_CODEC_GZIP, SL_CODEC_ZSTD, SL_CODEC_BZIP2 } sl_codec;
 
 /* "none", "gzip" or "zstd". */
 const char *sl_codec_name(sl_codec codec);

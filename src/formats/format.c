@@ -4,6 +4,7 @@
  */
 #include "formats/format.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,6 +13,7 @@
 #include "formats/csv.h"
 #include "formats/ddbjson.h"
 #include "formats/json.h"
+#include "formats/parquet.h"
 
 void sl_format_opts_default(sl_format_opts *o) {
     memset(o, 0, sizeof *o);
@@ -210,6 +212,13 @@ static const sl_format formats[] = {
      .decoder_new = json_decoder_new,
      .decode = ddb_decode,
      .decoder_free = nothing_free},
+    {.name = "parquet",
+     .extensions = ".parquet .pq",
+     .out_ext = ".parquet",
+     .encoder_new = sl_parquet_encoder_new,
+     .encode = sl_parquet_encode,
+     .encode_finish = sl_parquet_encode_finish,
+     .encoder_free = sl_parquet_encoder_free},
 };
 
 const sl_format *sl_format_find(const char *name) {
@@ -226,6 +235,7 @@ const sl_format *sl_format_for_path(const char *path) {
     size_t len = strlen(path);
     if (ends_with(path, len, ".gz", 3)) len -= 3;
     else if (ends_with(path, len, ".zst", 4)) len -= 4;
+    else if (ends_with(path, len, ".bz2", 4)) len -= 4;
     /* longest extension wins (".ddb.json" before ".json") */
     const sl_format *best = NULL;
     size_t best_len = 0;
@@ -244,4 +254,12 @@ const sl_format *sl_format_for_path(const char *path) {
     return best;
 }
 
-const char *sl_format_names(void) { return "json, csv, dynamodb_json"; }
+const char *sl_format_names(void) {
+    static char names[128];
+    if (!names[0]) {
+        size_t n = 0;
+        for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+            n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", formats[i].name);
+    }
+    return names;
+}

@@ -52,6 +52,11 @@ typedef struct sl_format_opts {
     bool infer_types;
     const sl_value *types;      /* CSV per-column type overrides: STRUCT column → type name, or NULL */
     bool multiline;             /* CSV quoted fields may hold newlines */
+    /* Parquet writer: page codec name (NULL: snappy), row group and page
+     * sizes in bytes (0: default), data page version (0: 1). */
+    const char *parquet_compression;
+    int64_t row_group_size, page_size;
+    int data_page_version;
 } sl_format_opts;
 
 void sl_format_opts_default(sl_format_opts *o);

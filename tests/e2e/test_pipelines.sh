@@ -6,20 +6,38 @@
 #   AppLogs: DynamoDB table → raw JSON and cleaned JSON (gzip) on S3
 #   Claims:  DynamoDB table → report columns → sort by age_of_car →
 #            age_of_car < 0.7 → one CSV object on S3
+# Results are checked twice: read back by sluice, and by an external client
+# (boto3, straight to the servers): the tables after the load jobs (Scan,
+# every item compared with its source) and the S3 objects (listed, fetched,
+# gunzipped, compared; no multipart upload left open).
+#
+# tests/e2e/test_faults.sh sources this script with FAULTS_DDB / FAULTS_S3
+# set (fault_proxy.py specs): each server then gets a tests/servers/
+# fault_proxy.py in front, every sluice job talks to the proxies, and the
+# external checks still talk to the servers directly.
 . "$SLUICE_TOP/tests/e2e/lib.sh"
 PY=${PYTHON:-python3}
 DDB="$SLUICE_TOP/tests/servers/dynamodb-local.sh"
 RGW="$SLUICE_TOP/tests/servers/ceph-rgw.sh"
-export S3_ACCESS_KEY=AKIDPIPELINES S3_SECRET_KEY=pipelines-secret
+PROXY="$SLUICE_TOP/tests/servers/fault_proxy.py"
+FAULTS_DDB=${FAULTS_DDB:-} FAULTS_S3=${FAULTS_S3:-} FAULT_SEED=${FAULT_SEED:-1}
+export S3_ACCESS_KEY=${S3_ACCESS_KEY:-AKIDPIPELINES} S3_SECRET_KEY=${S3_SECRET_KEY:-pipelines-secret}
 
-ddb_pid="" rgw_pid=""
+ddb_pid="" rgw_pid="" ddb_proxy_pid="" s3_proxy_pid=""
 cleanup() {
+  [ -n "$ddb_proxy_pid" ] && "$PY" "$PROXY" stop "$ddb_proxy_pid" >/dev/null 2>&1
+  [ -n "$s3_proxy_pid" ] && "$PY" "$PROXY" stop "$s3_proxy_pid" >/dev/null 2>&1
   [ -n "$ddb_pid" ] && "$DDB" stop "$ddb_pid" >/dev/null 2>&1
   [ -n "$rgw_pid" ] && "$RGW" stop "$rgw_pid" >/dev/null 2>&1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+
+if ! "$PY" -c 'import boto3' 2>/dev/null; then
+  fail "boto3 importable by $PY (the external client of these checks; pip install boto3)"
+  exit 0
+fi
 
 port_free() { # PORT COUNT
   local p
@@ -46,51 +64,158 @@ pass "DynamoDB Local on :$ddb_port and Ceph RGW on :$rgw_port"
 DDB_EP="http://127.0.0.1:$ddb_port"
 S3_EP="http://127.0.0.1:$rgw_port"
 
+# The endpoints sluice talks to: the servers, or fault proxies in front of them.
+start_proxy() { # UPSTREAM SPEC LOG -> prints "PORT PID"
+  local port pid
+  for _ in 1 2 3 4 5; do
+    port=$((31000 + RANDOM % 1700))
+    port_free "$port" 1 || continue
+    pid=$("$PY" "$PROXY" start "$port" "$1" --faults "$2" --seed "$FAULT_SEED" --log "$3" 2>>"$WORK/.proxy-err") \
+      && { echo "$port $pid"; return 0; }
+  done
+  return 1
+}
+SLUICE_DDB_EP=$DDB_EP SLUICE_S3_EP=$S3_EP
+if [ -n "$FAULTS_DDB$FAULTS_S3" ]; then
+  read -r p ddb_proxy_pid < <(start_proxy "$DDB_EP" "$FAULTS_DDB" "$WORK/ddb-proxy.log")
+  [ -n "$ddb_proxy_pid" ] && SLUICE_DDB_EP="http://127.0.0.1:$p"
+  read -r p s3_proxy_pid < <(start_proxy "$S3_EP" "$FAULTS_S3" "$WORK/s3-proxy.log")
+  [ -n "$s3_proxy_pid" ] && SLUICE_S3_EP="http://127.0.0.1:$p"
+  if [ -z "$ddb_proxy_pid" ] || [ -z "$s3_proxy_pid" ]; then
+    fail "fault proxies start: $(head -c 300 "$WORK/.proxy-err")"
+    exit 0
+  fi
+  pass "fault proxies: DynamoDB ${SLUICE_DDB_EP##*:} ($FAULTS_DDB), S3 ${SLUICE_S3_EP##*:} ($FAULTS_S3)"
+fi
+
 # Credentials: Ceph's user; DynamoDB Local accepts any. Keep ~/.aws out.
 export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=us-east-1
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_DEFAULT_REGION
-export AWS_ENDPOINT_URL_DYNAMODB=$DDB_EP AWS_ENDPOINT_URL_S3=$S3_EP
+export AWS_ENDPOINT_URL_DYNAMODB=$SLUICE_DDB_EP AWS_ENDPOINT_URL_S3=$SLUICE_S3_EP
+export DDB_EP S3_EP
 
-ddb() {
-  curl -sS --fail-with-body --aws-sigv4 "aws:amz:us-east-1:dynamodb" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-    -H "X-Amz-Target: DynamoDB_20120810.$1" -H 'Content-Type: application/x-amz-json-1.0' -d "$2" "$DDB_EP/"
-}
-s3curl() { curl -sS -f --aws-sigv4 "aws:amz:us-east-1:s3" -u "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
-  -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"; }
-table() { # NAME KEY
-  ddb CreateTable "{\"TableName\":\"$1\",\"BillingMode\":\"PAY_PER_REQUEST\",
-    \"AttributeDefinitions\":[{\"AttributeName\":\"$2\",\"AttributeType\":\"S\"}],
-    \"KeySchema\":[{\"AttributeName\":\"$2\",\"KeyType\":\"HASH\"}]}"
-}
-check "DynamoDB table AppLogs created" table AppLogs log_id
-check "DynamoDB table Claims created" table Claims policy_id
-check "S3 bucket lake created" s3curl -X PUT "$S3_EP/lake"
+# The external client: boto3, straight to the servers (endpoint_url given, so
+# the AWS_ENDPOINT_URL_* variables meant for sluice do not apply).
+cat > "$WORK/ext.py" <<'PYEOF'
+import csv, glob, gzip, json, os, sys
+from decimal import Decimal
+import boto3
+from botocore.config import Config
+
+TOP = os.environ["SLUICE_TOP"]
+cfg = Config(retries={"max_attempts": 10, "mode": "standard"})
+def client(service, ep):
+    return boto3.client(service, endpoint_url=os.environ[ep], region_name="us-east-1", config=cfg,
+                        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
+ddb, s3 = client("dynamodb", "DDB_EP"), client("s3", "S3_EP")
+
+def scan(table):
+    items = []
+    for page in ddb.get_paginator("scan").paginate(TableName=table):
+        items += page["Items"]
+    return items
+
+def norm(v):
+    """A DynamoDB-JSON attribute value in a comparable form."""
+    (t, x), = v.items()
+    if t == "N": return ("N", Decimal(x))
+    if t in ("SS", "NS"): return (t, sorted(Decimal(e) for e in x) if t == "NS" else sorted(x))
+    if t == "M": return ("M", {k: norm(y) for k, y in x.items()})
+    if t == "L": return ("L", [norm(y) for y in x])
+    return (t, x)
+
+def setup():
+    for name, key in (("AppLogs", "log_id"), ("Claims", "policy_id")):
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
+    s3.create_bucket(Bucket="lake")
+
+def table_applogs():
+    want = {}
+    for line in gzip.open(glob.glob(TOP + "/examples/applogs/data/*.gz")[0], "rt"):
+        item = json.loads(line)["Item"]
+        want[item["log_id"]["S"]] = {k: norm(v) for k, v in item.items()}
+    got = scan("AppLogs")
+    assert len(got) == len(want), ("items", len(got), len(want))
+    for item in got:
+        assert {k: norm(v) for k, v in item.items()} == want[item["log_id"]["S"]], item
+
+def table_claims():
+    rows = {r["policy_id"]: r for r in csv.DictReader(gzip.open(TOP + "/examples/claims/data/claims.csv.gz", "rt", newline=""))}
+    got = scan("Claims")
+    assert len(got) == len(rows), ("items", len(got), len(rows))
+    for item in got:
+        row = rows[item["policy_id"]["S"]]
+        assert set(item) == set(row), (sorted(item), sorted(row))
+        for k, v in item.items():
+            (t, x), = v.items()
+            if t == "N": assert Decimal(x) == Decimal(row[k]), (k, x, row[k])
+            elif t == "S": assert x == row[k], (k, x, row[k])
+            elif t == "BOOL": assert x == (row[k].lower() in ("true", "yes")), (k, x, row[k])
+            else: raise AssertionError("unexpected type %s for %s" % (t, k))
+
+def keys(prefix):
+    out = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket="lake", Prefix=prefix):
+        out += [o["Key"] for o in page.get("Contents", [])]
+    return out
+
+def s3_applogs(dest):
+    """Both outputs published, gzip parts; fetched and gunzipped into dest/raw and dest/cleaned."""
+    ks = keys("logs/")
+    for d in ("raw", "cleaned"):
+        assert "logs/%s/_SUCCESS" % d in ks, ks
+        mine = [k for k in ks if k.startswith("logs/%s/" % d) and k != "logs/%s/_SUCCESS" % d]
+        parts = [k for k in mine if k.startswith("logs/%s/part-" % d) and k.endswith(".json.gz")]
+        assert parts and parts == mine, mine
+        os.makedirs(os.path.join(dest, d), exist_ok=True)
+        for k in parts:
+            data = gzip.decompress(s3.get_object(Bucket="lake", Key=k)["Body"].read())
+            open(os.path.join(dest, d, os.path.basename(k)[:-3]), "wb").write(data)
+
+def s3_claims(dest):
+    ks = [k for k in keys("claims/report/") if not k.endswith("/_SUCCESS")]
+    assert len(ks) == 1 and ks[0].startswith("claims/report/part-") and ks[0].endswith(".csv"), ks
+    open(dest, "wb").write(s3.get_object(Bucket="lake", Key=ks[0])["Body"].read())
+
+def no_uploads():
+    ups = s3.list_multipart_uploads(Bucket="lake").get("Uploads", [])
+    assert not ups, [(u["Key"], u["UploadId"]) for u in ups]
+
+cmd, args = sys.argv[1], sys.argv[2:]
+{"setup": setup, "table-applogs": table_applogs, "table-claims": table_claims, "s3-applogs": s3_applogs,
+ "s3-claims": s3_claims, "no-uploads": no_uploads}[cmd](*args)
+PYEOF
+ext() { "$PY" "$WORK/ext.py" "$@"; }
+expect_exit 0 "boto3: tables AppLogs and Claims and bucket lake created" ext setup
 
 # Jobs run from the source tree, as the examples say.
 cd "$SLUICE_TOP" || exit 1
 run() { "$SLUICE" run "$@" --quiet; }
 expect_exit 0 "load the AppLogs export into DynamoDB" run examples/applogs/load.yaml
 expect_exit 0 "load the claims sample into DynamoDB" run examples/claims/load.yaml
+expect_exit 0 "boto3 Scan: AppLogs holds every exported item, attribute for attribute" ext table-applogs
+expect_exit 0 "boto3 Scan: Claims holds every sample row, value for value" ext table-claims
 
-# ---- AppLogs
+# ---- AppLogs (run in a scratch directory: the error output goes to ./data/errors)
+mkdir -p "$WORK/run"
 expect_exit 0 "AppLogs pipeline: DynamoDB -> S3 raw + cleaned" \
-  "$SLUICE" run examples/applogs/job_aws.yaml --quiet --arg bucket=lake --arg table=AppLogs
-s3curl "$S3_EP/lake?list-type=2&prefix=logs%2F" > "$WORK/applogs.xml"
-contains "$WORK/applogs.xml" "<Key>logs/raw/_SUCCESS</Key>" "raw output published with _SUCCESS"
-contains "$WORK/applogs.xml" "<Key>logs/cleaned/_SUCCESS</Key>" "cleaned output published with _SUCCESS"
-check "cleaned parts are gzip objects" grep -q '<Key>logs/cleaned/part-[^<]*\.json\.gz</Key>' "$WORK/applogs.xml"
-s3curl "$S3_EP/lake?uploads=" > "$WORK/uploads.xml"
-check "no multipart upload left open" bash -c "! grep -q '<Upload>' '$WORK/uploads.xml'"
+  bash -c 'cd "$1" && shift && "$@"' _ "$WORK/run" \
+  "$SLUICE" run "$SLUICE_TOP/examples/applogs/job_aws.yaml" --quiet --arg bucket=lake --arg table=AppLogs
+expect_exit 0 "boto3: raw and cleaned published (_SUCCESS, gzip parts), fetched and gunzipped" ext s3-applogs "$WORK/boto3"
+expect_exit 0 "boto3: no multipart upload left open" ext no-uploads
 cat > "$WORK/fetch.yaml" <<'YAML'
 args: {from: "", to: ""}
 nodes:
   src: {type: read_file, path: "${from}"}
   dst: {type: write_file, input: src, path: "${to}"}
 YAML
-expect_exit 0 "read the cleaned records back from S3" run "$WORK/fetch.yaml" --arg from=s3://lake/logs/cleaned --arg to="$WORK/cleaned"
-expect_exit 0 "read the raw records back from S3" run "$WORK/fetch.yaml" --arg from=s3://lake/logs/raw --arg to="$WORK/raw"
-check "AppLogs: raw = every exported item, cleaned = cleaned items (bad timestamps excluded)" "$PY" - "$WORK" <<'PYEOF'
+expect_exit 0 "read the cleaned records back from S3" run "$WORK/fetch.yaml" --arg from=s3://lake/logs/cleaned --arg to="$WORK/sluice/cleaned"
+expect_exit 0 "read the raw records back from S3" run "$WORK/fetch.yaml" --arg from=s3://lake/logs/raw --arg to="$WORK/sluice/raw"
+cat > "$WORK/applogs_check.py" <<'PYEOF'
 import glob, gzip, json, sys
 work = sys.argv[1]
 def plain(v):
@@ -122,17 +247,17 @@ assert len(want) == len(items) - 2
 assert sorted(map(key, cleaned)) == sorted(map(key, want)), "cleaned differs"
 assert all(isinstance(r["timestamp"], int) for r in cleaned)
 PYEOF
-check "the two bad timestamps are in the error output" bash -c "cat data/errors/errors-*.jsonl | grep -c yesterday | grep -q '^[2-9]'"
+what="raw = every exported item once, cleaned = cleaned items (bad timestamps excluded)"
+expect_exit 0 "AppLogs read back by sluice: $what" "$PY" "$WORK/applogs_check.py" "$WORK/sluice"
+expect_exit 0 "AppLogs fetched by boto3: $what" "$PY" "$WORK/applogs_check.py" "$WORK/boto3"
+check "the two bad timestamps, and nothing else, are in the error output" \
+  bash -c "test \$(cat '$WORK'/run/data/errors/errors-*.jsonl | wc -l) -eq 2 && test \$(grep -c yesterday '$WORK'/run/data/errors/errors-*.jsonl) -eq 2"
 
 # ---- Claims
 expect_exit 0 "Claims pipeline: DynamoDB -> select -> sort -> filter -> one CSV on S3" \
   "$SLUICE" run examples/claims/job.yaml --quiet --arg table=Claims --arg output=s3://lake/claims/report
-s3curl "$S3_EP/lake?list-type=2&prefix=claims%2Freport%2F" > "$WORK/claims.xml"
-n=$(grep -o '<Key>claims/report/part-[^<]*\.csv</Key>' "$WORK/claims.xml" | wc -l)
-check "exactly one CSV object" test "$n" -eq 1
-key=$(grep -o '<Key>claims/report/part-[^<]*\.csv</Key>' "$WORK/claims.xml" | sed 's/<[^>]*>//g' | head -1)
-s3curl -o "$WORK/report.csv" "$S3_EP/lake/$key"
-check "report: the right columns, rows with age_of_car < 0.7, sorted" "$PY" - "$WORK/report.csv" <<'PYEOF'
+expect_exit 0 "boto3: exactly one CSV object under claims/report/, fetched" ext s3-claims "$WORK/report.csv"
+expect_exit 0 "report: the right columns, every row with age_of_car < 0.7 once, sorted" "$PY" - "$WORK/report.csv" <<'PYEOF'
 import csv, gzip, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 cols = ["policy_id", "age_of_car", "age_of_policyholder", "area_cluster", "population_density", "is_claim"]
@@ -148,3 +273,4 @@ for r in rows:
     assert float(r["age_of_policyholder"]) == float(s["age_of_policyholder"]) and r["area_cluster"] == s["area_cluster"]
     assert int(r["population_density"]) == int(s["population_density"]) and int(r["is_claim"]) == int(s["is_claim"])
 PYEOF
+expect_exit 0 "boto3: still no multipart upload left open" ext no-uploads

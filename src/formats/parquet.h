@@ -1,0 +1,75 @@
+/*
+ * parquet.h — the Parquet format behind the format vtable (format.h).
+ *
+ * Shared by two files: parquet_write.c (the writer: encoder_new / encode /
+ * encode_finish / encoder_free) and parquet_read.c (the reader:
+ * object_open / object_next / object_close). Both build on thrift.h and
+ * parquet_meta.h (the footer and page-header structs).
+ *
+ * Registry: format.c has ONE "parquet" entry in formats[] (name "parquet",
+ * extensions ".parquet .pq", out_ext ".parquet") with the writer's four
+ * functions filled in. The reader adds its object_open/object_next/
+ * object_close to that same entry — do not add a second entry.
+ *
+ * Only declarations of functions live here (no extern data): each side
+ * keeps its own state in its .c file.
+ */
+#ifndef SL_PARQUET_H
+#define SL_PARQUET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/value.h"
+#include "formats/format.h"
+
+/* "PAR1": the 4 bytes at the start and at the very end of every file. */
+#define SL_PARQUET_MAGIC "PAR1"
+
+/* ---- writer (parquet_write.c) ---- */
+
+/* Writer settings. Defaults (sl_parquet_write_opts_default): snappy pages,
+ * row groups of 128 MiB of encoded data, pages of 1 MiB, data page v1,
+ * dictionaries up to 1 MiB per column chunk. */
+typedef struct sl_parquet_write_opts {
+    int codec;                 /* sl_pq_codec: UNCOMPRESSED, SNAPPY, GZIP or ZSTD */
+    int64_t row_group_size;    /* bytes of buffered (encoded, uncompressed) column data per row group */
+    int64_t page_size;         /* bytes of encoded values per data page */
+    int data_page_version;     /* 1 or 2 */
+    int64_t dictionary_limit;  /* bytes of dictionary per column chunk before falling back to PLAIN */
+} sl_parquet_write_opts;
+
+void sl_parquet_write_opts_default(sl_parquet_write_opts *o);
+/* Fill o from format options (o is defaulted first); SL_EINVAL with a
+ * message for an unknown codec or out-of-range sizes. */
+int sl_parquet_write_opts_from(const sl_format_opts *fo, sl_parquet_write_opts *o, sl_error *err);
+/* Codec by name: "none"/"uncompressed", "snappy", "gzip", "zstd". */
+int sl_parquet_codec_parse(const char *name, int *codec);
+
+/* New encoder for one output file (vtable encoder_new). */
+int sl_parquet_encoder_new(const sl_format_opts *o, void **enc, sl_error *err);
+/* Same with explicit settings (tests, other callers). */
+int sl_parquet_encoder_new_opts(const sl_parquet_write_opts *o, void **enc, sl_error *err);
+/* Buffer one record (vtable encode). Writes "PAR1" on the first call and a
+ * row group each time the buffered data reaches row_group_size. The file
+ * schema is fixed by the first row group: a later record whose value does
+ * not fit its column's type returns SL_ETYPE (the record goes to the error
+ * output); fields the schema does not have are dropped and counted. A
+ * schema that cannot be written (a choice type: values of different kinds
+ * in one field) fails with SL_EINVAL naming the field. */
+int sl_parquet_encode(void *enc, sl_buf *out, const sl_value *rec, sl_error *err);
+/* Last row group and the footer (vtable encode_finish). A file with no
+ * records gets an empty schema and no row groups. */
+int sl_parquet_encode_finish(void *enc, sl_buf *out, sl_error *err);
+void sl_parquet_encoder_free(void *enc);
+/* Fields dropped so far because the file schema did not have them. */
+uint64_t sl_parquet_encoder_dropped(const void *enc);
+
+/* ---- reader (parquet_read.c) ----
+ * The reader engineer declares sl_parquet_object_open / _next / _close
+ * here and adds them to the "parquet" entry of formats[] in format.c. */
+
+#endif
