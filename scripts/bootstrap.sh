@@ -7,10 +7,13 @@ set -euo pipefail
 packages=(
   gcc make pkg-config               # build
   libyaml-dev                       # job files
-  zlib1g-dev libdeflate-dev libzstd-dev libbz2-dev  # compression
+  libavro-dev                       # Avro files
+  zlib1g-dev libdeflate-dev libzstd-dev libbz2-dev libsnappy-dev  # compression
   libcurl4-openssl-dev libssl-dev libexpat1-dev  # HTTP, SigV4, S3 XML
+  libsqlite3-dev                    # embedded search index (FTS5)
   openjdk-17-jdk-headless nodejs curl iproute2  # DynamoDB Local (test server; npm ships with nodejs)
   radosgw ceph-mon ceph-osd         # Ceph RADOS Gateway: a real S3 for tests
+  liblua5.4-dev                     # map/flat_map/filter_fn (Lua 5.4)
   libcmocka-dev                     # unit tests
   clang libclang-rt-14-dev          # libFuzzer targets
   python3 jq miller time            # tests and benchmark peers

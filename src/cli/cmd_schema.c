@@ -14,6 +14,7 @@
 #include "core/schema.h"
 #include "formats/compress.h"
 #include "formats/format.h"
+#include "store/store.h"
 
 typedef struct schema_args {
     const char *format;
@@ -37,6 +38,38 @@ static int on_bad(void *ud, uint64_t line, int64_t offset, const char *reason, c
     return 0;
 }
 
+/* Random-access formats (Parquet, Avro) are read through the store. */
+static int scan_object(const sl_format *f, const sl_format_opts *fo, const char *path, schema_args *a,
+                       sl_schema **schema, sl_error *err) {
+    sl_store *store = NULL;
+    sl_store_entry st = {0};
+    void *dec = NULL;
+    int rc = sl_store_open(path, NULL, &store, err);
+    if (!rc) rc = sl_store_stat(store, path, &st, err);
+    if (!rc) rc = f->object_open(store, path, st.size, fo, &dec, err);
+    sl_batch b;
+    sl_batch_init(&b);
+    sl_decode_ctx ctx = {0};
+    ctx.batch = &b;
+    ctx.max_records = 4096;
+    ctx.reject = on_bad;
+    ctx.ud = a;
+    uint64_t seen = 0;
+    while (!rc && (!a->sample || seen < a->sample)) {
+        sl_batch_reset(&b);
+        int n = f->object_next(dec, &ctx, err);
+        if (n < 0) rc = n;
+        if (n <= 0) break;
+        for (size_t i = 0; i < b.count && (!a->sample || seen < a->sample); i++, seen++)
+            sl_schema_observe(schema, &b.records[i]);
+    }
+    sl_batch_free(&b);
+    if (dec) f->object_close(dec);
+    free(st.url);
+    sl_store_free(store);
+    return rc;
+}
+
 static int scan_file(const char *path, schema_args *a, sl_schema **schema, sl_error *err) {
     const sl_format *f = a->format ? sl_format_find(a->format) : sl_format_for_path(path);
     if (!f)
@@ -44,6 +77,7 @@ static int scan_file(const char *path, schema_args *a, sl_schema **schema, sl_er
                             a->format ? sl_format_names() : sl_format_names());
     sl_format_opts fo;
     sl_format_opts_default(&fo);
+    if (f->object_open) return scan_object(f, &fo, path, a, schema, err);
     void *dec = NULL;
     sl_instream *in = NULL;
     int rc = f->decoder_new(&fo, &dec, err);

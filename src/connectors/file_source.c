@@ -40,7 +40,7 @@ static const sl_option source_options[] = {
     {"format", SL_OPT_ENUM, "auto",
      "Record format. auto picks by extension (.json/.jsonl/.ndjson, .csv/.tsv, .ddb.json). dynamodb_json reads "
      "DynamoDB-typed items, one per line, as DynamoDB's export to S3 writes them ({\"Item\": {...}}).",
-     "auto|json|csv|dynamodb_json", 0},
+     "auto|json|csv|dynamodb_json|avro", 0},
     {"recursive", SL_OPT_BOOL, "true", "Descend into subdirectories of a directory path.", NULL, 0},
     {"split_size", SL_OPT_SIZE, "64MB",
      "Uncompressed files larger than this are read as several byte ranges in parallel (JSON lines, and CSV "

@@ -33,6 +33,7 @@
 #include "exec/run.h"
 #include "formats/compress.h"
 #include "formats/format.h"
+#include "formats/parquet.h"
 #include "connectors/file_format_opts.h"
 #include "store/store.h"
 
@@ -42,7 +43,7 @@
 
 static const sl_option target_options[] = {
     {"path", SL_OPT_PATH, NULL, "Output directory. Created if missing.", NULL, SL_OPTF_REQUIRED},
-    {"format", SL_OPT_ENUM, "json", "Output format: JSON lines or CSV.", "json|csv", 0},
+    {"format", SL_OPT_ENUM, "json", "Output format: JSON lines, CSV, Parquet or Avro.", "json|csv|parquet|avro", 0},
     {"compression", SL_OPT_ENUM, "none",
      "Compress output files: gzip (libdeflate, one gzip member per MiB, readable by every gzip reader), zstd or bzip2.",
      "none|gzip|zstd|bzip2", 0},
@@ -64,6 +65,13 @@ static const sl_option target_options[] = {
      NULL, 0},
     {"target_file_size", SL_OPT_SIZE, "0",
      "Start a new file once one reaches about this size on disk (0 = no limit), e.g. 128MB.", NULL, 0},
+    {"parquet_compression", SL_OPT_ENUM, "snappy",
+     "Parquet: codec of the pages inside the file (compression must then be none).", "snappy|gzip|zstd|none", 0},
+    {"row_group_size", SL_OPT_SIZE, "64MB", "Parquet: data per row group (encoded, before compression).", NULL, 0},
+    {"page_size", SL_OPT_SIZE, "1MB", "Parquet: data per page of a column (encoded, before compression).", NULL, 0},
+    {"data_page_version", SL_OPT_INT, "1", "Parquet: data page format, 1 or 2.", NULL, 0},
+    {"avro_codec", SL_OPT_ENUM, "deflate", "Avro: block codec inside the file (compression must then be none).",
+     "deflate|snappy|null", 0},
     STORE_OPTIONS,
     {0},
 };
@@ -114,6 +122,10 @@ static int target_check(sl_node *node, sl_error *err) {
     d->max_records = sl_node_int(node, "max_records_per_file");
     d->target_size = sl_node_int(node, "target_file_size");
     d->rolling = d->max_records > 0 || d->target_size > 0;
+    if (!strcmp(d->format->name, "parquet") && d->codec != SL_CODEC_NONE)
+        return sl_error_set(err, SL_EINVAL, "compression must be none for parquet; use parquet_compression");
+    if (!strcmp(d->format->name, "avro") && d->codec != SL_CODEC_NONE)
+        return sl_error_set(err, SL_EINVAL, "compression must be none for avro; use avro_codec");
     const sl_value *keys = &sl_node_opt(node, "partition_keys")->tree;
     if (keys->type == SL_T_LIST && keys->len) {
         d->pkeys = sl_xcalloc(keys->len, sizeof *d->pkeys);
@@ -128,7 +140,15 @@ static int target_check(sl_node *node, sl_error *err) {
             d->pkeys[d->n_pkeys++] = sl_xstrndup(k->u.s, k->len);
         }
     }
-    return sl_file_format_opts(node, &d->fopts, err);
+    int rc = sl_file_format_opts(node, &d->fopts, err);
+    d->fopts.parquet_compression = sl_node_str(node, "parquet_compression");
+    d->fopts.row_group_size = sl_node_int(node, "row_group_size");
+    d->fopts.page_size = sl_node_int(node, "page_size");
+    d->fopts.data_page_version = (int)sl_node_int(node, "data_page_version");
+    d->fopts.avro_codec = sl_node_str(node, "avro_codec");
+    sl_parquet_write_opts po;
+    if (!rc && !strcmp(d->format->name, "parquet")) rc = sl_parquet_write_opts_from(&d->fopts, &po, err);
+    return rc;
 }
 
 static int target_prepare(sl_node *node, sl_run *run, sl_error *err) {
@@ -236,10 +256,24 @@ static void add_pending(target_data *d, sl_store_pending *p) {
     pthread_mutex_unlock(&d->lock);
 }
 
+static void pf_discard(writer *w, part_file *pf) {
+    if (!pf->out) return;
+    sl_outstream_discard(pf->out);
+    sl_store_writer_abort(pf->object);
+    if (pf->encoder) w->d->format->encoder_free(pf->encoder);
+    pf->encoder = NULL;
+    pf->out = NULL;
+    w->n_open--;
+}
+
 /* Complete the open file of pf (staged, published at commit). */
 static int pf_finish(writer *w, part_file *pf, sl_error *err) {
     target_data *d = w->d;
     if (!pf->out) return SL_OK;
+    if (pf->records == 0) { /* every record went to the error output: no empty file */
+        pf_discard(w, pf);
+        return SL_OK;
+    }
     int rc = d->format->encode_finish ? d->format->encode_finish(pf->encoder, &pf->buf, err) : SL_OK;
     if (!rc) rc = pf_flush(pf, err);
     uint64_t bytes = sl_outstream_bytes_out(pf->out);
@@ -261,15 +295,6 @@ static int pf_finish(writer *w, part_file *pf, sl_error *err) {
     return rc;
 }
 
-static void pf_discard(writer *w, part_file *pf) {
-    if (!pf->out) return;
-    sl_outstream_discard(pf->out);
-    sl_store_writer_abort(pf->object);
-    if (pf->encoder) w->d->format->encoder_free(pf->encoder);
-    pf->encoder = NULL;
-    pf->out = NULL;
-    w->n_open--;
-}
 
 /* Hive's escaping of a partition value (FileUtils.escapePathName): these
  * bytes and control characters become %XX. Null and "" become

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/mem.h"
+#include "formats/avro.h"
 #include "formats/csv.h"
 #include "formats/ddbjson.h"
 #include "formats/json.h"
@@ -219,6 +220,16 @@ static const sl_format formats[] = {
      .encode = sl_parquet_encode,
      .encode_finish = sl_parquet_encode_finish,
      .encoder_free = sl_parquet_encoder_free},
+    {.name = "avro",
+     .extensions = ".avro",
+     .out_ext = ".avro",
+     .encoder_new = sl_avro_encoder_new,
+     .encode = sl_avro_encode,
+     .encode_finish = sl_avro_encode_finish,
+     .encoder_free = sl_avro_encoder_free,
+     .object_open = sl_avro_object_open,
+     .object_next = sl_avro_object_next,
+     .object_close = sl_avro_object_close},
 };
 
 const sl_format *sl_format_find(const char *name) {

@@ -57,6 +57,7 @@ typedef struct sl_format_opts {
     const char *parquet_compression;
     int64_t row_group_size, page_size;
     int data_page_version;
+    const char *avro_codec;     /* Avro block codec (NULL: deflate) */
 } sl_format_opts;
 
 void sl_format_opts_default(sl_format_opts *o);

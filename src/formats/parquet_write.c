@@ -1,15 +1,1690 @@
 /*
- * parquet_write.c — Parquet writer (in progress: interface only).
+ * parquet_write.c — the Parquet writer: records in, one Parquet file out.
+ *
+ * ==== Byte layout of the files we write ====
+ *
+ *   offset 0      "PAR1"
+ *                 row group 0:
+ *                   column chunk 0 (leaf columns in schema order, depth first):
+ *                     [dictionary page]   PageHeader (Thrift compact) + page data
+ *                     data page 0         PageHeader + page data
+ *                     data page 1 …
+ *                   column chunk 1 …
+ *                 row group 1 …
+ *                 FileMetaData        Thrift compact protocol (parquet_meta.c)
+ *   end - 8       footer length       4 bytes little-endian: length of FileMetaData
+ *   end - 4       "PAR1"
+ *
+ * Schema (FileMetaData.schema, depth first): the root "schema" group, then
+ * one element per record field. Every field is OPTIONAL (a record may lack
+ * it or hold null). Types:
+ *   boolean    BOOLEAN
+ *   long       INT64
+ *   double     DOUBLE
+ *   string     BYTE_ARRAY, logical STRING (converted UTF8)
+ *   binary     BYTE_ARRAY
+ *   decimal    INT64 when precision <= 18, else FIXED_LEN_BYTE_ARRAY of the
+ *              fewest bytes that hold 10^precision (big-endian two's
+ *              complement); logical DECIMAL(precision, scale) with the
+ *              widest integer part and fraction seen in the first row group
+ *   date       INT32, logical DATE (days since 1970-01-01)
+ *   timestamp  INT64, logical TIMESTAMP(isAdjustedToUTC = true, MICROS)
+ *              (converted TIMESTAMP_MICROS)
+ *   struct     group with the struct's fields
+ *   array      3-level LIST: optional group <name> (LIST) {
+ *                              repeated group list { optional <type> element; } }
+ *   null-only  (no value seen but null) BYTE_ARRAY STRING
+ * Definition levels count the OPTIONAL and REPEATED ancestors present;
+ * repetition levels the REPEATED ancestor that repeats (Dremel).
+ *
+ * Data pages (one column, whole records only — a page never splits a
+ * record):
+ *   v1 (default)  PageHeader.type DATA_PAGE, then, compressed as one block:
+ *                   [rep levels: 4-byte LE length + RLE/bit-packed hybrid]
+ *                     only when the column is inside a list
+ *                   def levels: 4-byte LE length + RLE/bit-packed hybrid
+ *                   values
+ *   v2            PageHeader.type DATA_PAGE_V2: rep levels, def levels (hybrid,
+ *                 no length prefix, never compressed; lengths in the header),
+ *                 then the compressed values
+ * Level bit width = bits needed for the column's maximum level.
+ * Values: RLE_DICTIONARY (1 byte index bit width, then the hybrid encoding
+ * of the dictionary indices) while the column's dictionary is in use, else
+ * PLAIN (BOOLEAN bit-packed LSB first; INT32/INT64/DOUBLE little-endian;
+ * BYTE_ARRAY 4-byte LE length + bytes; FIXED_LEN_BYTE_ARRAY the bytes).
+ * Dictionary page: PageHeader.type DICTIONARY_PAGE, encoding PLAIN, the
+ * distinct values in index order, compressed.
+ *
+ * Dictionary policy: every column but booleans starts a chunk with a
+ * dictionary. At the first page of a chunk the dictionary is dropped when
+ * it would not be smaller than PLAIN (dictionary + indices ≥ plain bytes);
+ * such a column then writes PLAIN in later row groups too. When a dictionary
+ * outgrows dictionary_limit bytes mid-chunk, the pages already written keep
+ * it and the rest of the chunk is PLAIN.
+ *
+ * Statistics: per page (in the page header) and per column chunk (in
+ * ColumnMetaData): null_count, min_value, max_value (the PLAIN encoding of
+ * the value without length prefix; strings and binaries in unsigned byte
+ * order, decimals and integers signed, doubles numeric without NaN, with
+ * -0.0 as a zero minimum and +0.0 as a zero maximum). min/max are left out
+ * when a value longer than STATS_MAX_BYTES was seen. FileMetaData lists
+ * TYPE_ORDER column orders so readers trust min_value/max_value. After a
+ * record is rejected (SL_ETYPE) part-way, the bounds may be looser than the
+ * data (never wrong).
+ *
+ * Sizing: a page ends when its values (PLAIN size, plus one byte per null)
+ * reach page_size; a row group when the sum over its columns reaches
+ * row_group_size (both checked between records).
+ *
+ * The file schema is fixed by the first row group: its records are copied
+ * into the encoder's arena and their schema computed (core/schema.h);
+ * choice{long,double} widens to double; any other choice fails the run
+ * (the message names the field). Later records: fields the schema lacks
+ * are dropped (counted); a value of another type than its column's is
+ * rejected with SL_ETYPE (a long is accepted in a double or decimal column).
  */
 #include "formats/parquet.h"
 
+#include <libdeflate.h>
+#include <limits.h>
+#include <snappy-c.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
 
+#include "core/arena.h"
+#include "core/mem.h"
+#include "core/schema.h"
+#include "core/serialize.h"
 #include "formats/parquet_meta.h"
 
-int sl_parquet_encoder_new(const sl_format_opts *o, void **enc, sl_error *err) {
-    return sl_error_set(err, SL_EINVAL, "the parquet writer is not built yet");
+#ifndef SL_VERSION
+#define SL_VERSION "0.0.0"
+#endif
+
+#define STATS_MAX_BYTES 256  /* longer min/max values: no min/max for the page/chunk */
+#define MAX_LEVEL 200        /* deepest nesting (definition level) we write */
+#define DICT_INITIAL_SLOTS 1024
+
+/* ================= options ================= */
+
+void sl_parquet_write_opts_default(sl_parquet_write_opts *o) {
+    o->codec = SL_PQ_SNAPPY;
+    o->row_group_size = 64 << 20;
+    o->page_size = 1 << 20;
+    o->data_page_version = 1;
+    o->dictionary_limit = 1 << 20;
 }
-int sl_parquet_encode(void *enc, sl_buf *out, const sl_value *rec, sl_error *err) { return SL_EINVAL; }
-int sl_parquet_encode_finish(void *enc, sl_buf *out, sl_error *err) { return SL_EINVAL; }
-void sl_parquet_encoder_free(void *enc) { free(enc); }
+
+int sl_parquet_codec_parse(const char *name, int *codec) {
+    if (!strcmp(name, "snappy")) *codec = SL_PQ_SNAPPY;
+    else if (!strcmp(name, "gzip")) *codec = SL_PQ_GZIP;
+    else if (!strcmp(name, "zstd")) *codec = SL_PQ_ZSTD;
+    else if (!strcmp(name, "none") || !strcmp(name, "uncompressed")) *codec = SL_PQ_UNCOMPRESSED;
+    else return SL_EINVAL;
+    return SL_OK;
+}
+
+int sl_parquet_write_opts_from(const sl_format_opts *fo, sl_parquet_write_opts *o, sl_error *err) {
+    sl_parquet_write_opts_default(o);
+    if (fo->parquet_compression && sl_parquet_codec_parse(fo->parquet_compression, &o->codec))
+        return sl_error_set(err, SL_EINVAL, "parquet_compression: unknown codec '%s' (snappy, gzip, zstd, none)",
+                            fo->parquet_compression);
+    if (fo->row_group_size) o->row_group_size = fo->row_group_size;
+    if (fo->page_size) o->page_size = fo->page_size;
+    if (fo->data_page_version) o->data_page_version = fo->data_page_version;
+    if (o->row_group_size < 1024 || o->row_group_size > ((int64_t)1 << 40))
+        return sl_error_set(err, SL_EINVAL, "row_group_size must be between 1KB and 1TB");
+    if (o->page_size < 512 || o->page_size > (1 << 30))
+        return sl_error_set(err, SL_EINVAL, "page_size must be between 512 bytes and 1GB");
+    if (o->data_page_version != 1 && o->data_page_version != 2)
+        return sl_error_set(err, SL_EINVAL, "data_page_version must be 1 or 2");
+    return SL_OK;
+}
+
+/* ================= small helpers ================= */
+
+static void reserve(sl_buf *b, size_t extra) {
+    if (sl_buf_reserve(b, extra)) { /* unlimited buffers: only allocation can fail, and that is fatal */
+        fprintf(stderr, "sluice: parquet buffer limit\n");
+        abort();
+    }
+}
+
+static void add(sl_buf *b, const void *p, size_t n) {
+    reserve(b, n);
+    sl_buf_add_unchecked(b, p, n);
+}
+
+static void add_u32le(sl_buf *b, uint32_t v) {
+    uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    add(b, le, 4);
+}
+
+static void add_uvarint(sl_buf *b, uint64_t v) {
+    uint8_t tmp[10];
+    add(b, tmp, sl_thrift_put_uvarint(tmp, v));
+}
+
+typedef struct u8vec {
+    uint8_t *p;
+    size_t n, cap;
+} u8vec;
+
+typedef struct u32vec {
+    uint32_t *p;
+    size_t n, cap;
+} u32vec;
+
+static inline void u8_push(u8vec *v, uint8_t x) {
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 4096;
+        v->p = sl_xrealloc(v->p, v->cap);
+    }
+    v->p[v->n++] = x;
+}
+
+static inline void u32_push(u32vec *v, uint32_t x) {
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 4096;
+        v->p = sl_xrealloc(v->p, v->cap * sizeof *v->p);
+    }
+    v->p[v->n++] = x;
+}
+
+static int bit_width(uint64_t max) {
+    int w = 0;
+    while (max) {
+        w++;
+        max >>= 1;
+    }
+    return w;
+}
+
+/* ================= RLE / bit-packed hybrid ================= */
+
+/* Values v[0..have) then zeros up to total (a multiple of 8), width bits
+ * each, LSB first. */
+#define DEFINE_BITPACK(NAME, T)                                                                                    \
+    static void NAME(sl_buf *out, const T *v, size_t have, size_t total, int width) {                              \
+        reserve(out, total * (size_t)width / 8 + 8);                                                               \
+        uint8_t *p = (uint8_t *)out->data + out->len;                                                              \
+        uint64_t acc = 0;                                                                                          \
+        int bits = 0;                                                                                              \
+        for (size_t k = 0; k < total; k++) {                                                                       \
+            uint64_t x = k < have ? (uint64_t)v[k] : 0;                                                            \
+            acc |= x << bits;                                                                                      \
+            bits += width;                                                                                         \
+            while (bits >= 8) {                                                                                    \
+                *p++ = (uint8_t)acc;                                                                               \
+                acc >>= 8;                                                                                         \
+                bits -= 8;                                                                                         \
+            }                                                                                                      \
+        }                                                                                                          \
+        out->len = (size_t)(p - (uint8_t *)out->data);                                                             \
+    }
+
+/* Runs of 8 or more equal values become RLE runs; the rest bit-packed runs
+ * of groups of 8 (the last group padded with zeros). */
+#define DEFINE_HYBRID(NAME, BITPACK, T)                                                                            \
+    static void NAME(sl_buf *out, const T *v, size_t n, int width) {                                               \
+        size_t vbytes = ((size_t)width + 7) / 8;                                                                   \
+        size_t i = 0;                                                                                              \
+        while (i < n) {                                                                                            \
+            size_t j = i + 1;                                                                                      \
+            while (j < n && v[j] == v[i]) j++;                                                                     \
+            if (j - i >= 8) {                                                                                      \
+                add_uvarint(out, (uint64_t)(j - i) << 1);                                                          \
+                uint8_t le[4] = {(uint8_t)v[i], (uint8_t)((uint64_t)v[i] >> 8), (uint8_t)((uint64_t)v[i] >> 16),   \
+                                 (uint8_t)((uint64_t)v[i] >> 24)};                                                 \
+                add(out, le, vbytes);                                                                              \
+                i = j;                                                                                             \
+                continue;                                                                                          \
+            }                                                                                                      \
+            size_t start = i, groups = 0;                                                                          \
+            for (;;) {                                                                                             \
+                i += 8;                                                                                            \
+                groups++;                                                                                          \
+                if (i >= n || groups >= (1u << 24)) break;                                                         \
+                if (i + 8 <= n) {                                                                                  \
+                    size_t k = 1;                                                                                  \
+                    while (k < 8 && v[i + k] == v[i]) k++;                                                         \
+                    if (k == 8) break;                                                                             \
+                }                                                                                                  \
+            }                                                                                                      \
+            if (i > n) i = n;                                                                                      \
+            add_uvarint(out, (uint64_t)groups << 1 | 1);                                                           \
+            BITPACK(out, v + start, i - start, groups * 8, width);                                                 \
+        }                                                                                                          \
+    }
+
+DEFINE_BITPACK(bitpack_u8, uint8_t)
+DEFINE_BITPACK(bitpack_u32, uint32_t)
+DEFINE_HYBRID(hybrid_u8, bitpack_u8, uint8_t)
+DEFINE_HYBRID(hybrid_u32, bitpack_u32, uint32_t)
+
+/* ================= hashing and dictionaries ================= */
+
+static inline uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint64_t hash_bytes(const uint8_t *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0x100000001b3ULL);
+    while (n >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        h = (h ^ x) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t x = 0;
+        memcpy(&x, p, n);
+        h = (h ^ x) * 0x94d049bb133111ebULL;
+    }
+    return mix64(h);
+}
+
+typedef struct dict {
+    sl_buf data;    /* PLAIN encoding of the entries, in index order: the dictionary page */
+    uint32_t *off;  /* entry → offset of its PLAIN encoding in data */
+    uint32_t *hash; /* entry → high bits of its hash */
+    uint32_t *mark; /* entry → page sequence number that last counted it in page statistics */
+    uint32_t n, cap;
+    uint32_t *slots; /* open addressing: entry + 1, 0 = empty */
+    uint32_t mask;
+} dict;
+
+static void dict_reset(dict *d) {
+    sl_buf_reset(&d->data);
+    d->n = 0;
+    if (d->slots) memset(d->slots, 0, ((size_t)d->mask + 1) * sizeof *d->slots);
+}
+
+static void dict_free(dict *d) {
+    sl_buf_free(&d->data);
+    free(d->off);
+    free(d->hash);
+    free(d->mark);
+    free(d->slots);
+    memset(d, 0, sizeof *d);
+}
+
+static void dict_grow_slots(dict *d) {
+    uint32_t nslots = d->slots ? (d->mask + 1) * 2 : DICT_INITIAL_SLOTS;
+    free(d->slots);
+    d->slots = sl_xcalloc(nslots, sizeof *d->slots);
+    d->mask = nslots - 1;
+    for (uint32_t e = 0; e < d->n; e++) {
+        uint32_t s = d->hash[e] & d->mask;
+        while (d->slots[s]) s = (s + 1) & d->mask;
+        d->slots[s] = e + 1;
+    }
+}
+
+/* Index of the value key[0..len) (byte arrays: prefixed says the PLAIN form
+ * carries a 4-byte length), added when new (*added set). */
+static inline uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len, bool prefixed, bool *added) {
+    if (!d->slots) dict_grow_slots(d);
+    uint64_t h64 = prefixed || len != 8 ? hash_bytes(key, len) : mix64(*(const uint64_t *)(const void *)key);
+    uint32_t h = (uint32_t)(h64 >> 32);
+    uint32_t s = h & d->mask;
+    for (;;) {
+        uint32_t e = d->slots[s];
+        if (!e) break;
+        e--;
+        if (d->hash[e] == h) {
+            const uint8_t *p = (const uint8_t *)d->data.data + d->off[e];
+            if (prefixed) {
+                uint32_t l;
+                memcpy(&l, p, 4);
+                if (l == len && !memcmp(p + 4, key, len)) return e;
+            } else if (!memcmp(p, key, len)) {
+                return e;
+            }
+        }
+        s = (s + 1) & d->mask;
+    }
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 1024;
+        d->off = sl_xrealloc(d->off, (size_t)d->cap * sizeof *d->off);
+        d->hash = sl_xrealloc(d->hash, (size_t)d->cap * sizeof *d->hash);
+        d->mark = sl_xrealloc(d->mark, (size_t)d->cap * sizeof *d->mark);
+    }
+    uint32_t e = d->n++;
+    d->off[e] = (uint32_t)d->data.len;
+    d->hash[e] = h;
+    d->mark[e] = UINT32_MAX;
+    if (prefixed) add_u32le(&d->data, len);
+    add(&d->data, key, len);
+    d->slots[s] = e + 1;
+    if ((uint64_t)d->n * 2 > (uint64_t)d->mask + 1) dict_grow_slots(d);
+    *added = true;
+    return e;
+}
+
+/* ================= columns ================= */
+
+/* What a leaf column holds (drives type checks, PLAIN form and statistics). */
+enum leaf_kind {
+    LK_BOOL,
+    LK_INT64,
+    LK_DOUBLE,
+    LK_STRING,
+    LK_BINARY,
+    LK_DATE,
+    LK_TIMESTAMP,
+    LK_DEC64,  /* decimal as INT64 */
+    LK_DECFLBA /* decimal as FIXED_LEN_BYTE_ARRAY */
+};
+
+typedef struct pstats {
+    bool has;       /* a non-null value was counted */
+    bool too_long;  /* a value longer than STATS_MAX_BYTES: no min/max */
+    int64_t nulls;
+    uint8_t *min, *max;
+    uint32_t min_len, max_len, min_cap, max_cap;
+} pstats;
+
+typedef struct pcol {
+    /* schema */
+    int kind;              /* enum leaf_kind */
+    sl_pq_type phys;
+    bool prefixed;         /* BYTE_ARRAY: PLAIN values carry a 4-byte length */
+    uint32_t type_length;  /* FIXED_LEN_BYTE_ARRAY */
+    int dec_precision, dec_scale;
+    int dec_int_digits;    /* first row group scan */
+    uint8_t max_def, max_rep;
+    char *dotted;          /* "metadata.tags[]" for messages (meta arena) */
+    const char **path;     /* path_in_schema (meta arena) */
+    uint32_t *path_len;
+    uint32_t n_path;
+    /* current page */
+    u8vec def, rep;
+    u32vec idx;            /* dictionary indices while dict_on */
+    sl_buf plain;          /* PLAIN values while !dict_on (booleans: one byte each) */
+    uint32_t n_values;     /* non-null values in the page */
+    int64_t page_plain;    /* PLAIN bytes of the page's values */
+    uint64_t page_first_row;
+    uint32_t page_seq;
+    pstats page_stats, chunk_stats;
+    /* dictionary */
+    bool dict_on;
+    bool dict_never;       /* dictionary did not pay off once: PLAIN from the start */
+    dict dict;
+    uint32_t dict_pages, plain_pages;
+    /* chunk */
+    sl_buf pages;          /* encoded data pages of the current chunk */
+    int64_t chunk_levels;
+    int64_t chunk_uncompressed, chunk_compressed;
+} pcol;
+
+/* Where a column stood before a record, to undo a rejected record. */
+typedef struct col_mark {
+    size_t n_def, n_rep, n_idx, plain_len;
+    uint32_t n_values;
+    int64_t page_plain, nulls;
+} col_mark;
+
+/* Node of the write schema (root, struct, list or leaf). */
+typedef struct pnode {
+    int kind;              /* SL_T_STRUCT, SL_T_LIST, or SL_T_NULL for a leaf */
+    const char *name;
+    uint32_t name_len;
+    uint8_t def;           /* definition level when this node's value is present */
+    uint8_t rep;           /* LIST: repetition level of its elements */
+    uint32_t first_leaf, end_leaf;
+    struct pnode *children; /* STRUCT fields; LIST: one, the element */
+    uint32_t n_children;
+    uint32_t hint;          /* record position where the field was last found */
+    pcol *col;              /* leaf */
+    const sl_schema *src;   /* while building */
+    sl_type value_type;     /* leaf: the record type */
+} pnode;
+
+typedef struct encoder {
+    sl_parquet_write_opts o;
+    /* fatal error (schema cannot be written): every later call reports it */
+    bool failed;
+    sl_error fatal;
+    /* first row group: records buffered until the schema is fixed */
+    bool fixed;
+    sl_arena first_arena;
+    sl_value *first;
+    size_t n_first, cap_first;
+    int64_t first_bytes;
+    sl_schema *schema;
+    /* write schema */
+    sl_arena meta;         /* nodes, paths, names, footer structs */
+    pnode root;
+    pcol *cols;
+    uint32_t n_cols;
+    col_mark *marks;
+    sl_pq_schema_element *elems;
+    uint32_t n_elems;
+    /* current row group */
+    uint64_t rg_rows;
+    int64_t rg_bytes;
+    /* file */
+    bool started;
+    uint64_t file_pos;
+    int64_t total_rows;
+    sl_pq_row_group *groups;
+    uint32_t n_groups, cap_groups;
+    uint64_t dropped;
+    /* scratch */
+    sl_buf body, comp, header;
+    struct libdeflate_compressor *gzip;
+    ZSTD_CCtx *zstd;
+} encoder;
+
+/* ================= statistics ================= */
+
+static int64_t load_i64(const uint8_t *p) {
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static int32_t load_i32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static double load_f64(const uint8_t *p) {
+    double v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Order of two PLAIN values (without length prefix) of column c. */
+static int stat_cmp(const pcol *c, const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen) {
+    switch (c->kind) {
+    case LK_BOOL: return (int)a[0] - (int)b[0];
+    case LK_INT64:
+    case LK_TIMESTAMP:
+    case LK_DEC64: {
+        int64_t x = load_i64(a), y = load_i64(b);
+        return (x > y) - (x < y);
+    }
+    case LK_DATE: {
+        int32_t x = load_i32(a), y = load_i32(b);
+        return (x > y) - (x < y);
+    }
+    case LK_DOUBLE: {
+        double x = load_f64(a), y = load_f64(b);
+        return (x > y) - (x < y);
+    }
+    case LK_DECFLBA: {
+        int x = a[0] ^ 0x80, y = b[0] ^ 0x80; /* signed big-endian */
+        if (x != y) return x - y;
+        return memcmp(a + 1, b + 1, alen - 1);
+    }
+    default: {
+        uint32_t n = alen < blen ? alen : blen;
+        int r = memcmp(a, b, n);
+        if (r) return r;
+        return (alen > blen) - (alen < blen);
+    }
+    }
+}
+
+static void stat_set(uint8_t **dst, uint32_t *dlen, uint32_t *cap, const uint8_t *v, uint32_t len) {
+    if (len > *cap) {
+        *cap = len < 16 ? 16 : len;
+        *dst = sl_xrealloc(*dst, *cap);
+    }
+    memcpy(*dst, v, len);
+    *dlen = len;
+}
+
+static void stats_update(pstats *s, const pcol *c, const uint8_t *v, uint32_t len) {
+    if (c->kind == LK_DOUBLE && load_f64(v) != load_f64(v)) return; /* NaN: not ordered */
+    if (len > STATS_MAX_BYTES) {
+        s->too_long = true;
+        return;
+    }
+    if (!s->has) {
+        s->has = true;
+        stat_set(&s->min, &s->min_len, &s->min_cap, v, len);
+        stat_set(&s->max, &s->max_len, &s->max_cap, v, len);
+        return;
+    }
+    if (stat_cmp(c, v, len, s->min, s->min_len) < 0) stat_set(&s->min, &s->min_len, &s->min_cap, v, len);
+    else if (stat_cmp(c, v, len, s->max, s->max_len) > 0) stat_set(&s->max, &s->max_len, &s->max_cap, v, len);
+}
+
+static void stats_merge(pstats *into, const pstats *from, const pcol *c) {
+    into->nulls += from->nulls;
+    into->too_long |= from->too_long;
+    if (from->has) {
+        stats_update(into, c, from->min, from->min_len);
+        stats_update(into, c, from->max, from->max_len);
+    }
+}
+
+static void stats_clear(pstats *s) {
+    s->has = false;
+    s->too_long = false;
+    s->nulls = 0;
+}
+
+static void stats_free(pstats *s) {
+    free(s->min);
+    free(s->max);
+}
+
+/* Thrift Statistics from s; min/max copied into arena a (or pointing to
+ * tmp for the zero-signed double case) so they outlive s. */
+static void stats_export(const pstats *s, const pcol *c, sl_arena *a, sl_pq_statistics *out) {
+    memset(out, 0, sizeof *out);
+    out->has_null_count = true;
+    out->null_count = s->nulls;
+    if (!s->has || s->too_long) return;
+    uint8_t *mn = sl_arena_alloc(a, s->min_len + 1), *mx = sl_arena_alloc(a, s->max_len + 1);
+    memcpy(mn, s->min, s->min_len);
+    memcpy(mx, s->max, s->max_len);
+    if (c->kind == LK_DOUBLE) {
+        double lo = load_f64(mn), hi = load_f64(mx);
+        if (lo == 0) lo = -0.0;
+        if (hi == 0) hi = 0.0;
+        memcpy(mn, &lo, 8);
+        memcpy(mx, &hi, 8);
+    }
+    out->has_min_value = out->has_max_value = true;
+    out->min_value = mn;
+    out->min_value_len = s->min_len;
+    out->max_value = mx;
+    out->max_value_len = s->max_len;
+}
+
+/* ================= compression ================= */
+
+/* Append the compressed form of src to dst. */
+static void compress_into(encoder *e, const void *src, size_t n, sl_buf *dst) {
+    size_t cap, got = 0;
+    switch (e->o.codec) {
+    case SL_PQ_SNAPPY:
+        cap = snappy_max_compressed_length(n);
+        reserve(dst, cap);
+        got = cap;
+        if (snappy_compress(src, n, dst->data + dst->len, &got) != SNAPPY_OK) abort();
+        break;
+    case SL_PQ_GZIP:
+        if (!e->gzip) e->gzip = libdeflate_alloc_compressor(6);
+        if (!e->gzip) abort();
+        cap = libdeflate_gzip_compress_bound(e->gzip, n);
+        reserve(dst, cap);
+        got = libdeflate_gzip_compress(e->gzip, src, n, dst->data + dst->len, cap);
+        if (!got) abort();
+        break;
+    case SL_PQ_ZSTD:
+        if (!e->zstd) e->zstd = ZSTD_createCCtx();
+        if (!e->zstd) abort();
+        cap = ZSTD_compressBound(n);
+        reserve(dst, cap);
+        got = ZSTD_compressCCtx(e->zstd, dst->data + dst->len, cap, src, n, 3);
+        if (ZSTD_isError(got)) abort();
+        break;
+    default:
+        add(dst, src, n);
+        return;
+    }
+    dst->len += got;
+}
+
+/* ================= pages ================= */
+
+/* PLAIN bytes of dictionary entry i (with its length prefix for byte arrays). */
+static inline const uint8_t *dict_entry(const pcol *c, uint32_t i, uint32_t *len) {
+    const uint8_t *p = (const uint8_t *)c->dict.data.data + c->dict.off[i];
+    if (c->prefixed) {
+        uint32_t l;
+        memcpy(&l, p, 4);
+        *len = l + 4;
+    } else {
+        *len = c->phys == SL_PQ_INT32 ? 4 : c->phys == SL_PQ_FIXED_LEN_BYTE_ARRAY ? c->type_length : 8;
+    }
+    return p;
+}
+
+/* Rewrite the current page's dictionary indices as PLAIN values; the
+ * column writes PLAIN from now on in this chunk. */
+static void to_plain(pcol *c) {
+    sl_buf_reset(&c->plain);
+    for (size_t i = 0; i < c->idx.n; i++) {
+        uint32_t len;
+        const uint8_t *p = dict_entry(c, c->idx.p[i], &len);
+        add(&c->plain, p, len);
+    }
+    c->idx.n = 0;
+    c->dict_on = false;
+}
+
+static void write_levels(encoder *e, sl_buf *b, const u8vec *lv, int max, bool prefix) {
+    size_t at = b->len;
+    if (prefix) add_u32le(b, 0);
+    hybrid_u8(b, lv->p, lv->n, bit_width((uint64_t)max));
+    if (prefix) {
+        uint32_t n = (uint32_t)(b->len - at - 4);
+        uint8_t le[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24)};
+        memcpy(b->data + at, le, 4);
+    }
+}
+
+static void write_values(pcol *c, sl_buf *b) {
+    if (c->dict_on) {
+        int w = bit_width(c->dict.n ? c->dict.n - 1 : 0);
+        if (w == 0) w = 1;
+        uint8_t wb = (uint8_t)w;
+        add(b, &wb, 1);
+        hybrid_u32(b, c->idx.p, c->idx.n, w);
+    } else if (c->kind == LK_BOOL) {
+        size_t n = c->plain.len;
+        bitpack_u8(b, (const uint8_t *)c->plain.data, n, (n + 7) / 8 * 8, 1);
+        b->len -= (n + 7) / 8 * 8 / 8 - (n + 7) / 8; /* no padding bytes beyond the values */
+    } else {
+        add(b, c->plain.data, c->plain.len);
+    }
+}
+
+static void page_flush(encoder *e, pcol *c) {
+    if (!c->def.n) return;
+    /* At the first page of a chunk: keep the dictionary only when it pays off. */
+    if (c->dict_on && c->dict_pages == 0) {
+        int w = bit_width(c->dict.n ? c->dict.n - 1 : 0);
+        int64_t dict_size = (int64_t)c->dict.data.len + (int64_t)(c->idx.n * (size_t)(w ? w : 1) / 8);
+        if (dict_size >= c->page_plain) {
+            to_plain(c);
+            dict_reset(&c->dict);
+            c->dict_never = true;
+        }
+    }
+    bool v2 = e->o.data_page_version == 2;
+    sl_buf *body = &e->body, *comp = &e->comp;
+    sl_buf_reset(body);
+    sl_buf_reset(comp);
+    if (c->max_rep) write_levels(e, body, &c->rep, c->max_rep, !v2);
+    size_t rep_len = body->len;
+    write_levels(e, body, &c->def, c->max_def, !v2);
+    size_t levels_len = body->len;
+    write_values(c, body);
+    size_t uncompressed = body->len;
+    if (v2) {
+        add(comp, body->data, levels_len);
+        compress_into(e, body->data + levels_len, uncompressed - levels_len, comp);
+    } else {
+        compress_into(e, body->data, uncompressed, comp);
+    }
+
+    sl_arena tmp;
+    sl_arena_init(&tmp);
+    sl_pq_page_header h;
+    memset(&h, 0, sizeof h);
+    h.uncompressed_page_size = (int32_t)uncompressed;
+    h.compressed_page_size = (int32_t)comp->len;
+    sl_pq_encoding enc = c->dict_on ? SL_PQ_ENC_RLE_DICTIONARY : SL_PQ_ENC_PLAIN;
+    if (v2) {
+        h.type = SL_PQ_DATA_PAGE_V2;
+        h.has_data_page_header_v2 = true;
+        sl_pq_data_page_header_v2 *d = &h.data_page_header_v2;
+        d->num_values = (int32_t)c->def.n;
+        d->num_nulls = (int32_t)c->page_stats.nulls;
+        d->num_rows = (int32_t)(e->rg_rows - c->page_first_row);
+        d->encoding = enc;
+        d->repetition_levels_byte_length = (int32_t)rep_len;
+        d->definition_levels_byte_length = (int32_t)(levels_len - rep_len);
+        d->is_compressed = e->o.codec != SL_PQ_UNCOMPRESSED;
+        d->has_statistics = true;
+        stats_export(&c->page_stats, c, &tmp, &d->statistics);
+    } else {
+        h.type = SL_PQ_DATA_PAGE;
+        h.has_data_page_header = true;
+        sl_pq_data_page_header *d = &h.data_page_header;
+        d->num_values = (int32_t)c->def.n;
+        d->encoding = enc;
+        d->definition_level_encoding = SL_PQ_ENC_RLE;
+        d->repetition_level_encoding = SL_PQ_ENC_RLE;
+        d->has_statistics = true;
+        stats_export(&c->page_stats, c, &tmp, &d->statistics);
+    }
+    sl_buf_reset(&e->header);
+    sl_pq_page_header_encode(&h, &e->header);
+    sl_arena_free(&tmp);
+    add(&c->pages, e->header.data, e->header.len);
+    add(&c->pages, comp->data, comp->len);
+    c->chunk_uncompressed += (int64_t)(e->header.len + uncompressed);
+    c->chunk_compressed += (int64_t)(e->header.len + comp->len);
+    c->chunk_levels += (int64_t)c->def.n;
+    if (c->dict_on) c->dict_pages++;
+    else c->plain_pages++;
+    stats_merge(&c->chunk_stats, &c->page_stats, c);
+
+    stats_clear(&c->page_stats);
+    c->def.n = c->rep.n = c->idx.n = 0;
+    sl_buf_reset(&c->plain);
+    c->n_values = 0;
+    c->page_plain = 0;
+    c->page_first_row = e->rg_rows;
+    c->page_seq++;
+}
+
+/* ================= appending values ================= */
+
+static inline void put_levels(pcol *c, uint8_t r, uint8_t d) {
+    u8_push(&c->def, d);
+    if (c->max_rep) u8_push(&c->rep, r);
+}
+
+static inline void put_null(encoder *e, pcol *c, uint8_t r, uint8_t d) {
+    put_levels(c, r, d);
+    c->page_stats.nulls++;
+    e->rg_bytes++;
+}
+
+/* One non-null value: key is its PLAIN form without length prefix. */
+static inline void put_value(encoder *e, pcol *c, uint8_t r, const uint8_t *key, uint32_t len) {
+    put_levels(c, r, c->max_def);
+    uint32_t plain_len = len + (c->prefixed ? 4 : 0);
+    if (c->dict_on) {
+        bool added = false;
+        uint32_t i = dict_put(&c->dict, key, len, c->prefixed, &added);
+        u32_push(&c->idx, i);
+        if (c->dict.mark[i] != c->page_seq) {
+            c->dict.mark[i] = c->page_seq;
+            stats_update(&c->page_stats, c, key, len);
+        }
+    } else {
+        reserve(&c->plain, plain_len);
+        if (c->prefixed) {
+            uint8_t le[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
+            sl_buf_add_unchecked(&c->plain, le, 4);
+        }
+        sl_buf_add_unchecked(&c->plain, key, len);
+        stats_update(&c->page_stats, c, key, len);
+    }
+    c->n_values++;
+    c->page_plain += plain_len;
+    e->rg_bytes += plain_len;
+}
+
+static const char *kind_type_name(int kind) {
+    switch (kind) {
+    case LK_BOOL: return "boolean";
+    case LK_INT64: return "long";
+    case LK_DOUBLE: return "double";
+    case LK_STRING: return "string";
+    case LK_BINARY: return "binary";
+    case LK_DATE: return "date";
+    case LK_TIMESTAMP: return "timestamp";
+    default: return "decimal";
+    }
+}
+
+/* Unscaled value of decimal text at `scale` with at most `precision`
+ * digits; SL_ETYPE when it does not fit exactly. */
+static int decimal_unscaled(const char *s, size_t len, int scale, int precision, __int128 *out) {
+    const char *p = s, *end = s + len;
+    bool neg = false;
+    if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
+    char digits[80];
+    int nd = 0, after = 0;
+    bool any = false;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        any = true;
+        if (nd == 0 && *p == '0') continue;
+        if (nd >= 78) return SL_ETYPE;
+        digits[nd++] = *p;
+    }
+    if (p < end && *p == '.')
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+            any = true;
+            if (nd >= 78) return SL_ETYPE;
+            if (nd || *p != '0') digits[nd++] = *p;
+            after++;
+        }
+    if (!any) return SL_ETYPE;
+    long exp = 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        bool eneg = false;
+        if (++p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        if (p == end) return SL_ETYPE;
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (exp < 100000) exp = exp * 10 + (*p - '0');
+        if (eneg) exp = -exp;
+    }
+    if (p != end) return SL_ETYPE;
+    long shift = exp - after + scale; /* value = digits * 10^(exp - after) */
+    while (shift < 0 && nd > 0) {
+        if (digits[nd - 1] != '0') return SL_ETYPE; /* would lose digits */
+        nd--;
+        shift++;
+    }
+    if (nd == 0) {
+        *out = 0;
+        return SL_OK;
+    }
+    if (shift < 0) shift = 0;
+    if (nd + shift > precision) return SL_ETYPE;
+    __int128 v = 0;
+    for (int i = 0; i < nd; i++) v = v * 10 + (digits[i] - '0');
+    for (long i = 0; i < shift; i++) v *= 10;
+    *out = neg ? -v : v;
+    return SL_OK;
+}
+
+static __int128 pow10_128(int n) {
+    __int128 v = 1;
+    while (n-- > 0) v *= 10;
+    return v;
+}
+
+static int type_error(const pcol *c, const sl_value *v, sl_error *err) {
+    return sl_error_set(err, SL_ETYPE, "parquet: field '%s' is %s in the file schema, this record has %s", c->dotted,
+                        kind_type_name(c->kind), sl_type_name((sl_type)v->type));
+}
+
+static int put_leaf(encoder *e, pcol *c, const sl_value *v, uint8_t r, sl_error *err) {
+    uint8_t buf[16];
+    switch (c->kind) {
+    case LK_BOOL:
+        if (v->type != SL_T_BOOL) return type_error(c, v, err);
+        buf[0] = v->u.b ? 1 : 0;
+        put_value(e, c, r, buf, 1);
+        return SL_OK;
+    case LK_INT64:
+        if (v->type != SL_T_INT) return type_error(c, v, err);
+        put_value(e, c, r, (const uint8_t *)&v->u.i, 8);
+        return SL_OK;
+    case LK_TIMESTAMP:
+        if (v->type != SL_T_TIMESTAMP) return type_error(c, v, err);
+        put_value(e, c, r, (const uint8_t *)&v->u.i, 8);
+        return SL_OK;
+    case LK_DOUBLE: {
+        double d;
+        if (v->type == SL_T_DOUBLE) d = v->u.d;
+        else if (v->type == SL_T_INT) d = (double)v->u.i;
+        else return type_error(c, v, err);
+        memcpy(buf, &d, 8);
+        put_value(e, c, r, buf, 8);
+        return SL_OK;
+    }
+    case LK_STRING:
+        if (v->type != SL_T_STRING) return type_error(c, v, err);
+        put_value(e, c, r, (const uint8_t *)v->u.s, v->len);
+        return SL_OK;
+    case LK_BINARY:
+        if (v->type != SL_T_BINARY) return type_error(c, v, err);
+        put_value(e, c, r, (const uint8_t *)v->u.s, v->len);
+        return SL_OK;
+    case LK_DATE: {
+        if (v->type != SL_T_DATE) return type_error(c, v, err);
+        if (v->u.i < INT32_MIN || v->u.i > INT32_MAX)
+            return sl_error_set(err, SL_ETYPE, "parquet: field '%s': date out of range", c->dotted);
+        int32_t d = (int32_t)v->u.i;
+        memcpy(buf, &d, 4);
+        put_value(e, c, r, buf, 4);
+        return SL_OK;
+    }
+    default: { /* decimals */
+        __int128 u;
+        if (v->type == SL_T_INT) {
+            u = (__int128)v->u.i * pow10_128(c->dec_scale);
+            __int128 lim = pow10_128(c->dec_precision);
+            if (u >= lim || u <= -lim) goto no_fit;
+        } else if (v->type == SL_T_DECIMAL) {
+            if (decimal_unscaled(v->u.s, v->len, c->dec_scale, c->dec_precision, &u)) goto no_fit;
+        } else {
+            return type_error(c, v, err);
+        }
+        if (c->kind == LK_DEC64) {
+            int64_t x = (int64_t)u;
+            put_value(e, c, r, (const uint8_t *)&x, 8);
+        } else {
+            unsigned __int128 x = (unsigned __int128)u;
+            for (int i = (int)c->type_length - 1; i >= 0; i--) {
+                buf[i] = (uint8_t)x;
+                x >>= 8;
+            }
+            put_value(e, c, r, buf, c->type_length);
+        }
+        return SL_OK;
+    no_fit:
+        return sl_error_set(err, SL_ETYPE, "parquet: field '%s': value does not fit decimal(%d,%d)", c->dotted,
+                            c->dec_precision, c->dec_scale);
+    }
+    }
+}
+
+/* ================= shredding (Dremel) ================= */
+
+static void put_nulls(encoder *e, const pnode *n, uint8_t r, uint8_t d) {
+    for (uint32_t i = n->first_leaf; i < n->end_leaf; i++) put_null(e, &e->cols[i], r, d);
+}
+
+static inline const sl_value *find_field(const sl_value *rec, pnode *child, uint32_t pos) {
+    const sl_field *f = rec->u.fields;
+    uint32_t n = rec->len;
+    uint32_t h = child->hint;
+    if (h < n && f[h].name_len == child->name_len && sl_name_eq(f[h].name, child->name, child->name_len))
+        return &f[h].value;
+    if (pos < n && f[pos].name_len == child->name_len && sl_name_eq(f[pos].name, child->name, child->name_len)) {
+        child->hint = pos;
+        return &f[pos].value;
+    }
+    for (uint32_t j = 0; j < n; j++)
+        if (f[j].name_len == child->name_len && sl_name_eq(f[j].name, child->name, child->name_len)) {
+            child->hint = j;
+            return &f[j].value;
+        }
+    return NULL;
+}
+
+static int shred(encoder *e, pnode *n, const sl_value *v, uint8_t r, uint8_t d_parent, sl_error *err);
+
+static int shred_struct(encoder *e, pnode *n, const sl_value *v, uint8_t r, sl_error *err) {
+    uint32_t matched = 0;
+    for (uint32_t i = 0; i < n->n_children; i++) {
+        pnode *ch = &n->children[i];
+        const sl_value *fv = find_field(v, ch, i);
+        if (fv) matched++;
+        int rc = shred(e, ch, fv, r, n->def, err);
+        if (rc) return rc;
+    }
+    if (matched < v->len) e->dropped += v->len - matched;
+    return SL_OK;
+}
+
+static int shred(encoder *e, pnode *n, const sl_value *v, uint8_t r, uint8_t d_parent, sl_error *err) {
+    if (!v || v->type == SL_T_NULL) {
+        put_nulls(e, n, r, d_parent);
+        return SL_OK;
+    }
+    if (n->col) return put_leaf(e, n->col, v, r, err);
+    if (n->kind == SL_T_STRUCT) {
+        if (v->type != SL_T_STRUCT) return type_error(&e->cols[n->first_leaf], v, err) * 0 +
+                                              sl_error_set(err, SL_ETYPE, "parquet: field '%.*s' is a struct in the file schema, this record has %s",
+                                                           (int)n->name_len, n->name, sl_type_name((sl_type)v->type));
+        return shred_struct(e, n, v, r, err);
+    }
+    /* list */
+    if (v->type != SL_T_LIST)
+        return sl_error_set(err, SL_ETYPE, "parquet: field '%.*s' is an array in the file schema, this record has %s",
+                            (int)n->name_len, n->name, sl_type_name((sl_type)v->type));
+    if (v->len == 0) {
+        put_nulls(e, n, r, n->def);
+        return SL_OK;
+    }
+    pnode *el = &n->children[0];
+    for (uint32_t i = 0; i < v->len; i++) {
+        int rc = shred(e, el, &v->u.items[i], i ? n->rep : r, (uint8_t)(n->def + 1), err);
+        if (rc) return rc;
+    }
+    return SL_OK;
+}
+
+static void mark_columns(encoder *e) {
+    for (uint32_t i = 0; i < e->n_cols; i++) {
+        pcol *c = &e->cols[i];
+        col_mark *m = &e->marks[i];
+        m->n_def = c->def.n;
+        m->n_rep = c->rep.n;
+        m->n_idx = c->idx.n;
+        m->plain_len = c->plain.len;
+        m->n_values = c->n_values;
+        m->page_plain = c->page_plain;
+        m->nulls = c->page_stats.nulls;
+    }
+}
+
+static void undo_columns(encoder *e) {
+    for (uint32_t i = 0; i < e->n_cols; i++) {
+        pcol *c = &e->cols[i];
+        const col_mark *m = &e->marks[i];
+        c->def.n = m->n_def;
+        c->rep.n = m->n_rep;
+        c->idx.n = m->n_idx;
+        c->plain.len = m->plain_len;
+        c->n_values = m->n_values;
+        c->page_plain = m->page_plain;
+        c->page_stats.nulls = m->nulls;
+    }
+}
+
+/* ================= row groups ================= */
+
+static void out_add(encoder *e, sl_buf *out, const void *p, size_t n) {
+    add(out, p, n);
+    e->file_pos += n;
+}
+
+static void start_file(encoder *e, sl_buf *out) {
+    if (e->started) return;
+    e->started = true;
+    out_add(e, out, SL_PARQUET_MAGIC, 4);
+}
+
+static void chunk_reset(pcol *c) {
+    sl_buf_reset(&c->pages);
+    dict_reset(&c->dict);
+    stats_clear(&c->chunk_stats);
+    c->dict_on = c->kind != LK_BOOL && !c->dict_never;
+    c->dict_pages = c->plain_pages = 0;
+    c->chunk_levels = c->chunk_uncompressed = c->chunk_compressed = 0;
+    c->page_first_row = 0;
+}
+
+/* Write the dictionary page (if any) and the data pages of column c; fill
+ * its ColumnChunk. */
+static void write_chunk(encoder *e, pcol *c, sl_buf *out, sl_pq_column_chunk *cc) {
+    sl_pq_column_meta *m = &cc->meta_data;
+    memset(cc, 0, sizeof *cc);
+    cc->has_meta_data = true;
+    cc->file_offset = (int64_t)e->file_pos;
+    m->type = c->phys;
+    m->codec = (sl_pq_codec)e->o.codec;
+    m->path = c->path;
+    m->path_len = c->path_len;
+    m->n_path = c->n_path;
+    m->num_values = c->chunk_levels;
+    if (c->dict_pages) {
+        sl_buf_reset(&e->comp);
+        compress_into(e, c->dict.data.data, c->dict.data.len, &e->comp);
+        sl_pq_page_header h;
+        memset(&h, 0, sizeof h);
+        h.type = SL_PQ_DICTIONARY_PAGE;
+        h.uncompressed_page_size = (int32_t)c->dict.data.len;
+        h.compressed_page_size = (int32_t)e->comp.len;
+        h.has_dictionary_page_header = true;
+        h.dictionary_page_header.num_values = (int32_t)c->dict.n;
+        h.dictionary_page_header.encoding = SL_PQ_ENC_PLAIN;
+        sl_buf_reset(&e->header);
+        sl_pq_page_header_encode(&h, &e->header);
+        m->has_dictionary_page_offset = true;
+        m->dictionary_page_offset = (int64_t)e->file_pos;
+        out_add(e, out, e->header.data, e->header.len);
+        out_add(e, out, e->comp.data, e->comp.len);
+        c->chunk_uncompressed += (int64_t)(e->header.len + c->dict.data.len);
+        c->chunk_compressed += (int64_t)(e->header.len + e->comp.len);
+    }
+    m->data_page_offset = (int64_t)e->file_pos;
+    out_add(e, out, c->pages.data, c->pages.len);
+    m->total_uncompressed_size = c->chunk_uncompressed;
+    m->total_compressed_size = c->chunk_compressed;
+
+    sl_pq_encoding encs[3];
+    uint32_t ne = 0;
+    encs[ne++] = SL_PQ_ENC_RLE; /* levels */
+    if (c->dict_pages || c->plain_pages) encs[ne++] = SL_PQ_ENC_PLAIN; /* dictionary page or values */
+    if (c->dict_pages) encs[ne++] = SL_PQ_ENC_RLE_DICTIONARY;
+    m->encodings = sl_arena_alloc(&e->meta, sizeof encs);
+    memcpy(m->encodings, encs, ne * sizeof *encs);
+    m->n_encodings = ne;
+
+    sl_pq_page_encoding_stats es[3];
+    uint32_t n_es = 0;
+    if (c->dict_pages) {
+        es[n_es++] = (sl_pq_page_encoding_stats){SL_PQ_DICTIONARY_PAGE, SL_PQ_ENC_PLAIN, 1};
+        es[n_es++] = (sl_pq_page_encoding_stats){
+            e->o.data_page_version == 2 ? SL_PQ_DATA_PAGE_V2 : SL_PQ_DATA_PAGE, SL_PQ_ENC_RLE_DICTIONARY,
+            (int32_t)c->dict_pages};
+    }
+    if (c->plain_pages)
+        es[n_es++] = (sl_pq_page_encoding_stats){e->o.data_page_version == 2 ? SL_PQ_DATA_PAGE_V2 : SL_PQ_DATA_PAGE,
+                                                 SL_PQ_ENC_PLAIN, (int32_t)c->plain_pages};
+    m->encoding_stats = sl_arena_alloc(&e->meta, sizeof es);
+    memcpy(m->encoding_stats, es, n_es * sizeof *es);
+    m->n_encoding_stats = n_es;
+
+    m->has_statistics = true;
+    stats_export(&c->chunk_stats, c, &e->meta, &m->statistics);
+}
+
+static void row_group_flush(encoder *e, sl_buf *out) {
+    if (!e->rg_rows) return;
+    for (uint32_t i = 0; i < e->n_cols; i++) page_flush(e, &e->cols[i]);
+    start_file(e, out);
+    if (e->n_groups == e->cap_groups) {
+        e->cap_groups = e->cap_groups ? e->cap_groups * 2 : 8;
+        e->groups = sl_xrealloc(e->groups, e->cap_groups * sizeof *e->groups);
+    }
+    sl_pq_row_group *g = &e->groups[e->n_groups];
+    memset(g, 0, sizeof *g);
+    g->ordinal = (int16_t)(e->n_groups < INT16_MAX ? e->n_groups : INT16_MAX);
+    g->has_ordinal = e->n_groups < INT16_MAX;
+    e->n_groups++;
+    g->num_rows = (int64_t)e->rg_rows;
+    g->has_file_offset = true;
+    g->file_offset = (int64_t)e->file_pos;
+    g->n_columns = e->n_cols;
+    g->columns = sl_arena_calloc(&e->meta, (e->n_cols + 1) * sizeof *g->columns);
+    int64_t total = 0, total_comp = 0;
+    for (uint32_t i = 0; i < e->n_cols; i++) {
+        pcol *c = &e->cols[i];
+        write_chunk(e, c, out, &g->columns[i]);
+        total += c->chunk_uncompressed;
+        total_comp += c->chunk_compressed;
+        chunk_reset(c);
+    }
+    g->total_byte_size = total;
+    g->has_total_compressed_size = true;
+    g->total_compressed_size = total_comp;
+    e->total_rows += (int64_t)e->rg_rows;
+    e->rg_rows = 0;
+    e->rg_bytes = 0;
+}
+
+/* Between records: end pages, give up dictionaries that grew too large,
+ * end the row group. */
+static void after_record(encoder *e, sl_buf *out) {
+    e->rg_rows++;
+    for (uint32_t i = 0; i < e->n_cols; i++) {
+        pcol *c = &e->cols[i];
+        if (c->dict_on && (int64_t)c->dict.data.len > e->o.dictionary_limit) {
+            if (c->dict_pages == 0) {
+                to_plain(c);
+                dict_reset(&c->dict);
+            } else {
+                to_plain(c); /* earlier pages of the chunk keep the dictionary */
+            }
+        }
+        if (c->page_plain + c->page_stats.nulls >= e->o.page_size) page_flush(e, c);
+    }
+    if (e->rg_bytes >= e->o.row_group_size) row_group_flush(e, out);
+}
+
+static int write_record(encoder *e, sl_buf *out, const sl_value *rec, sl_error *err) {
+    mark_columns(e);
+    int64_t bytes = e->rg_bytes;
+    uint64_t dropped = e->dropped;
+    int rc = shred_struct(e, &e->root, rec, 0, err);
+    if (rc) {
+        undo_columns(e);
+        e->rg_bytes = bytes;
+        e->dropped = dropped;
+        return rc;
+    }
+    after_record(e, out);
+    return SL_OK;
+}
+
+/* ================= the file schema ================= */
+
+static char *path_join(sl_arena *a, const char *parent, const char *name, size_t len, const char *suffix) {
+    size_t pl = parent ? strlen(parent) : 0, sl = strlen(suffix);
+    char *s = sl_arena_alloc(a, pl + 1 + len + sl + 1);
+    size_t k = 0;
+    if (pl) {
+        memcpy(s, parent, pl);
+        k = pl;
+        if (len) s[k++] = '.';
+    }
+    memcpy(s + k, name, len);
+    k += len;
+    memcpy(s + k, suffix, sl);
+    s[k + sl] = 0;
+    return s;
+}
+
+typedef struct build_ctx {
+    encoder *e;
+    const char *names[MAX_LEVEL + 2];
+    uint32_t lens[MAX_LEVEL + 2];
+    int depth;
+    uint32_t n_leaves;
+    bool any_decimal;
+    sl_error *err;
+} build_ctx;
+
+static const char *choice_kinds(const sl_schema *s, char *buf, size_t cap) {
+    buf[0] = 0;
+    for (size_t i = 0; i < sl_schema_choice_count(s); i++) {
+        size_t k = strlen(buf);
+        snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", sl_type_name((sl_type)sl_schema_kind(sl_schema_choice_alt(s, i))));
+    }
+    return buf;
+}
+
+/* Build node n (name given) from schema s; returns 1 when the node holds
+ * columns, 0 when it holds none (empty structs: left out), negative on error. */
+static int build_node(build_ctx *b, pnode *n, const sl_schema *s, const char *name, uint32_t name_len,
+                      const char *dotted, uint8_t def_parent, uint8_t rep) {
+    encoder *e = b->e;
+    int kind = sl_schema_kind(s);
+    if (def_parent + 2 > MAX_LEVEL || b->depth + 3 > MAX_LEVEL)
+        return sl_error_set(b->err, SL_EINVAL, "parquet: field '%s' is nested too deeply", dotted);
+    memset(n, 0, sizeof *n);
+    n->name = name;
+    n->name_len = name_len;
+    n->def = (uint8_t)(def_parent + 1);
+    n->first_leaf = b->n_leaves;
+    n->src = s;
+    b->names[b->depth] = name;
+    b->lens[b->depth] = name_len;
+    b->depth++;
+    int rc = 1;
+    if (kind == SL_SCHEMA_CHOICE) {
+        char kinds[256];
+        rc = sl_error_set(b->err, SL_EINVAL,
+                          "parquet: field '%s' holds values of several types (%s); a Parquet column has one type: "
+                          "resolve the choice first (derive with cast(), or apply_mapping)",
+                          dotted, choice_kinds(s, kinds, sizeof kinds));
+    } else if (kind == SL_T_STRUCT) {
+        n->kind = SL_T_STRUCT;
+        size_t nf = sl_schema_field_count(s);
+        n->children = sl_arena_calloc(&e->meta, (nf + 1) * sizeof *n->children);
+        for (size_t i = 0; i < nf; i++) {
+            size_t fl;
+            const char *fname = sl_schema_field_name(s, i, &fl);
+            char *fn = sl_arena_strndup(&e->meta, fname, fl);
+            int r = build_node(b, &n->children[n->n_children], sl_schema_field_child(s, i), fn, (uint32_t)fl,
+                               path_join(&e->meta, dotted, fn, fl, ""), n->def, rep);
+            if (r < 0) {
+                rc = r;
+                break;
+            }
+            if (r > 0) n->n_children++;
+        }
+        if (rc > 0 && n->n_children == 0) rc = 0;
+    } else if (kind == SL_T_LIST) {
+        n->kind = SL_T_LIST;
+        n->rep = (uint8_t)(rep + 1);
+        n->children = sl_arena_calloc(&e->meta, sizeof *n->children);
+        n->n_children = 1;
+        b->names[b->depth] = "list";
+        b->lens[b->depth] = 4;
+        b->depth++;
+        int r = build_node(b, &n->children[0], sl_schema_element(s), "element", 7,
+                           path_join(&e->meta, dotted, "", 0, "[]"), (uint8_t)(n->def + 1), n->rep);
+        b->depth--;
+        rc = r < 0 ? r : r > 0 ? 1 : 0;
+    } else {
+        /* a leaf: scalar or null-only (written as string) */
+        n->kind = SL_T_NULL;
+        n->value_type = kind == SL_T_NULL ? SL_T_STRING : (sl_type)kind;
+        if (n->value_type == SL_T_DECIMAL) b->any_decimal = true;
+        pcol *c = sl_arena_calloc(&e->meta, sizeof *c);
+        n->col = c;
+        c->dotted = (char *)dotted;
+        c->max_def = n->def;
+        c->max_rep = rep;
+        c->n_path = (uint32_t)b->depth - 1; /* without the root */
+        c->path = sl_arena_alloc(&e->meta, (c->n_path + 1) * sizeof *c->path);
+        c->path_len = sl_arena_alloc(&e->meta, (c->n_path + 1) * sizeof *c->path_len);
+        for (uint32_t i = 0; i < c->n_path; i++) {
+            c->path[i] = b->names[i + 1];
+            c->path_len[i] = b->lens[i + 1];
+        }
+        b->n_leaves++;
+    }
+    b->depth--;
+    n->end_leaf = b->n_leaves;
+    if (rc == 0) b->n_leaves = n->first_leaf; /* nothing kept below */
+    return rc;
+}
+
+/* Widest decimal seen in the buffered records, per decimal column. */
+static void decimal_shape(const sl_value *v, int *int_digits, int *scale) {
+    const char *p = v->u.s, *end = p + v->len;
+    int before = 0, after = 0;
+    long exp = 0;
+    bool significant = false;
+    if (p < end && (*p == '+' || *p == '-')) p++;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        significant |= *p != '0';
+        before += significant;
+    }
+    if (p < end && *p == '.')
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) after++;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        bool neg = false;
+        if (++p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (exp < 100000) exp = exp * 10 + (*p - '0');
+        if (neg) exp = -exp;
+    }
+    long id = before + exp, sc = after - exp;
+    *int_digits = id > 0 ? (id > 1000 ? 1000 : (int)id) : 0;
+    *scale = sc > 0 ? (sc > 1000 ? 1000 : (int)sc) : 0;
+}
+
+static void scan_decimals(pnode *n, const sl_value *v) {
+    if (!v || v->type == SL_T_NULL) return;
+    if (n->col) {
+        if (n->col->kind == LK_DEC64 && v->type == SL_T_DECIMAL) {
+            int id, sc;
+            decimal_shape(v, &id, &sc);
+            if (id > n->col->dec_int_digits) n->col->dec_int_digits = id;
+            if (sc > n->col->dec_scale) n->col->dec_scale = sc;
+        }
+        return;
+    }
+    if (n->kind == SL_T_STRUCT && v->type == SL_T_STRUCT) {
+        for (uint32_t i = 0; i < n->n_children; i++) scan_decimals(&n->children[i], find_field(v, &n->children[i], i));
+    } else if (n->kind == SL_T_LIST && v->type == SL_T_LIST) {
+        for (uint32_t i = 0; i < v->len; i++) scan_decimals(&n->children[0], &v->u.items[i]);
+    }
+}
+
+static void set_leaf_type(pcol *c, sl_type t) {
+    switch (t) {
+    case SL_T_BOOL: c->kind = LK_BOOL; c->phys = SL_PQ_BOOLEAN; break;
+    case SL_T_INT: c->kind = LK_INT64; c->phys = SL_PQ_INT64; break;
+    case SL_T_DOUBLE: c->kind = LK_DOUBLE; c->phys = SL_PQ_DOUBLE; break;
+    case SL_T_BINARY: c->kind = LK_BINARY; c->phys = SL_PQ_BYTE_ARRAY; c->prefixed = true; break;
+    case SL_T_DATE: c->kind = LK_DATE; c->phys = SL_PQ_INT32; break;
+    case SL_T_TIMESTAMP: c->kind = LK_TIMESTAMP; c->phys = SL_PQ_INT64; break;
+    case SL_T_DECIMAL: c->kind = LK_DEC64; c->phys = SL_PQ_INT64; break; /* settled after the scan */
+    default: c->kind = LK_STRING; c->phys = SL_PQ_BYTE_ARRAY; c->prefixed = true; break;
+    }
+}
+
+static void collect_cols(encoder *e, pnode *n) {
+    if (n->col) {
+        e->cols[n->first_leaf] = *n->col;
+        n->col = &e->cols[n->first_leaf];
+        return;
+    }
+    for (uint32_t i = 0; i < n->n_children; i++) collect_cols(e, &n->children[i]);
+}
+
+static void set_types(pnode *n) {
+    if (n->col) set_leaf_type(n->col, n->value_type);
+    for (uint32_t i = 0; i < n->n_children; i++) set_types(&n->children[i]);
+}
+
+static int settle_decimal(pcol *c, sl_error *err) {
+    if (c->kind != LK_DEC64) return SL_OK;
+    int p = c->dec_int_digits + c->dec_scale;
+    if (p < 1) p = 1;
+    if (p > 38)
+        return sl_error_set(err, SL_EINVAL, "parquet: field '%s' needs decimal precision %d; at most 38 can be written",
+                            c->dotted, p);
+    c->dec_precision = p;
+    if (p > 18) {
+        c->kind = LK_DECFLBA;
+        c->phys = SL_PQ_FIXED_LEN_BYTE_ARRAY;
+        __int128 max = pow10_128(p) - 1;
+        uint32_t bytes = 1;
+        while (bytes < 16 && max >= ((__int128)1 << (8 * bytes - 1))) bytes++;
+        c->type_length = bytes;
+    }
+    return SL_OK;
+}
+
+static sl_pq_schema_element *new_elem(encoder *e, const pnode *n) {
+    sl_pq_schema_element *el = &e->elems[e->n_elems++];
+    memset(el, 0, sizeof *el);
+    el->name = n->name;
+    el->name_len = n->name_len;
+    el->has_repetition = true;
+    el->repetition_type = SL_PQ_OPTIONAL;
+    return el;
+}
+
+static void emit_leaf(sl_pq_schema_element *el, const pcol *c) {
+    el->has_type = true;
+    el->type = c->phys;
+    switch (c->kind) {
+    case LK_STRING:
+        el->has_converted_type = true;
+        el->converted_type = SL_PQ_CT_UTF8;
+        el->logical_type.kind = SL_PQ_LT_STRING;
+        break;
+    case LK_DATE:
+        el->has_converted_type = true;
+        el->converted_type = SL_PQ_CT_DATE;
+        el->logical_type.kind = SL_PQ_LT_DATE;
+        break;
+    case LK_TIMESTAMP:
+        el->has_converted_type = true;
+        el->converted_type = SL_PQ_CT_TIMESTAMP_MICROS;
+        el->logical_type.kind = SL_PQ_LT_TIMESTAMP;
+        el->logical_type.is_adjusted_to_utc = true;
+        el->logical_type.unit = SL_PQ_MICROS;
+        break;
+    case LK_DEC64:
+    case LK_DECFLBA:
+        el->has_converted_type = true;
+        el->converted_type = SL_PQ_CT_DECIMAL;
+        el->has_scale = el->has_precision = true;
+        el->scale = c->dec_scale;
+        el->precision = c->dec_precision;
+        el->logical_type.kind = SL_PQ_LT_DECIMAL;
+        el->logical_type.decimal_scale = c->dec_scale;
+        el->logical_type.decimal_precision = c->dec_precision;
+        if (c->kind == LK_DECFLBA) {
+            el->has_type_length = true;
+            el->type_length = (int32_t)c->type_length;
+        }
+        break;
+    default: break;
+    }
+}
+
+static void emit_elems(encoder *e, const pnode *n) {
+    sl_pq_schema_element *el = new_elem(e, n);
+    if (n->col) {
+        emit_leaf(el, n->col);
+        return;
+    }
+    el->has_num_children = true;
+    el->num_children = (int32_t)n->n_children;
+    if (n->kind == SL_T_LIST) {
+        el->has_converted_type = true;
+        el->converted_type = SL_PQ_CT_LIST;
+        el->logical_type.kind = SL_PQ_LT_LIST;
+        pnode mid = {.name = "list", .name_len = 4};
+        sl_pq_schema_element *r = new_elem(e, &mid);
+        r->repetition_type = SL_PQ_REPEATED;
+        r->has_num_children = true;
+        r->num_children = 1;
+    }
+    for (uint32_t i = 0; i < n->n_children; i++) emit_elems(e, &n->children[i]);
+}
+
+static uint32_t count_elems(const pnode *n) {
+    uint32_t k = 1 + (n->kind == SL_T_LIST);
+    for (uint32_t i = 0; i < n->n_children; i++) k += count_elems(&n->children[i]);
+    return k;
+}
+
+/* Fix the file schema from the buffered first row group, then write those
+ * records through the normal path. */
+static int fix_schema(encoder *e, sl_buf *out, sl_error *err) {
+    e->fixed = true;
+    if (!e->schema) e->schema = sl_schema_new(SL_T_STRUCT);
+    sl_schema_widen_numeric(e->schema);
+    build_ctx b;
+    memset(&b, 0, sizeof b);
+    b.e = e;
+    b.err = err;
+    b.depth = 0;
+    int rc = build_node(&b, &e->root, e->schema, "schema", 6, "", 0, 0);
+    if (rc < 0) return rc;
+    e->root.def = 0;
+    if (rc == 0) e->root.n_children = 0;
+    e->n_cols = b.n_leaves;
+    e->cols = sl_xcalloc(e->n_cols + 1, sizeof *e->cols);
+    e->marks = sl_xcalloc(e->n_cols + 1, sizeof *e->marks);
+    collect_cols(e, &e->root);
+    set_types(&e->root);
+    if (b.any_decimal) {
+        for (size_t i = 0; i < e->n_first; i++) scan_decimals(&e->root, &e->first[i]);
+        for (uint32_t i = 0; i < e->n_cols; i++)
+            if ((rc = settle_decimal(&e->cols[i], err)) != 0) return rc;
+    }
+    for (uint32_t i = 0; i < e->n_cols; i++) chunk_reset(&e->cols[i]);
+    e->n_elems = 0;
+    e->elems = sl_arena_calloc(&e->meta, (count_elems(&e->root) + 1) * sizeof *e->elems);
+    emit_elems(e, &e->root);
+    e->elems[0].has_repetition = false; /* the root has none */
+
+    for (size_t i = 0; i < e->n_first; i++) {
+        rc = write_record(e, out, &e->first[i], err);
+        if (rc) return rc == SL_ETYPE ? SL_EINVAL : rc; /* cannot reject an accepted record any more */
+    }
+    sl_arena_free(&e->first_arena);
+    sl_arena_init(&e->first_arena);
+    free(e->first);
+    e->first = NULL;
+    e->n_first = e->cap_first = 0;
+    sl_schema_free(e->schema);
+    e->schema = NULL;
+    return SL_OK;
+}
+
+/* PLAIN size estimate of a record (first row group sizing). */
+static int64_t raw_size(const sl_value *v) {
+    switch (v->type) {
+    case SL_T_NULL:
+    case SL_T_BOOL: return 1;
+    case SL_T_STRING:
+    case SL_T_BINARY: return 4 + (int64_t)v->len;
+    case SL_T_DATE: return 4;
+    case SL_T_LIST: {
+        int64_t n = 1;
+        for (uint32_t i = 0; i < v->len; i++) n += raw_size(&v->u.items[i]);
+        return n;
+    }
+    case SL_T_STRUCT: {
+        int64_t n = 0;
+        for (uint32_t i = 0; i < v->len; i++) n += raw_size(&v->u.fields[i].value);
+        return n;
+    }
+    default: return 8;
+    }
+}
+
+/* ================= the vtable ================= */
+
+int sl_parquet_encoder_new_opts(const sl_parquet_write_opts *o, void **enc, sl_error *err) {
+    encoder *e = sl_xcalloc(1, sizeof *e);
+    e->o = *o;
+    sl_arena_init(&e->first_arena);
+    sl_arena_init(&e->meta);
+    sl_buf_init(&e->body, 0);
+    sl_buf_init(&e->comp, 0);
+    sl_buf_init(&e->header, 0);
+    *enc = e;
+    return SL_OK;
+}
+
+int sl_parquet_encoder_new(const sl_format_opts *fo, void **enc, sl_error *err) {
+    sl_parquet_write_opts o;
+    int rc = sl_parquet_write_opts_from(fo, &o, err);
+    if (rc) return rc;
+    return sl_parquet_encoder_new_opts(&o, enc, err);
+}
+
+static int fail(encoder *e, int rc, sl_error *err) {
+    e->failed = true;
+    if (err) e->fatal = *err;
+    else sl_error_set(&e->fatal, rc, "parquet: cannot write the file");
+    e->fatal.code = rc;
+    return rc;
+}
+
+int sl_parquet_encode(void *enc, sl_buf *out, const sl_value *rec, sl_error *err) {
+    encoder *e = enc;
+    /* After a fatal error the run fails in encode_finish; records are not
+     * rejected one by one meanwhile. */
+    if (e->failed) return SL_OK;
+    if (rec->type != SL_T_STRUCT)
+        return sl_error_set(err, SL_ETYPE, "parquet: a record must be a struct, not %s", sl_type_name((sl_type)rec->type));
+    if (e->fixed) return write_record(e, out, rec, err);
+    if (e->n_first == e->cap_first) {
+        e->cap_first = e->cap_first ? e->cap_first * 2 : 1024;
+        e->first = sl_xrealloc(e->first, e->cap_first * sizeof *e->first);
+    }
+    e->first[e->n_first++] = sl_value_deep_copy(&e->first_arena, rec);
+    sl_schema_observe(&e->schema, rec);
+    e->first_bytes += raw_size(rec);
+    if (e->first_bytes < e->o.row_group_size) return SL_OK;
+    sl_error local;
+    sl_error_clear(&local);
+    int rc = fix_schema(e, out, &local);
+    if (rc) fail(e, rc, &local);
+    return SL_OK;
+}
+
+int sl_parquet_encode_finish(void *enc, sl_buf *out, sl_error *err) {
+    encoder *e = enc;
+    if (!e->failed && !e->fixed) {
+        sl_error local;
+        sl_error_clear(&local);
+        int rc = fix_schema(e, out, &local);
+        if (rc) fail(e, rc, &local);
+    }
+    if (e->failed) {
+        if (err) *err = e->fatal;
+        return e->fatal.code ? e->fatal.code : SL_EINVAL;
+    }
+    row_group_flush(e, out);
+    start_file(e, out);
+    sl_pq_file_meta fm;
+    memset(&fm, 0, sizeof fm);
+    fm.version = 1;
+    fm.schema = e->elems;
+    fm.n_schema = e->n_elems;
+    fm.num_rows = e->total_rows;
+    fm.row_groups = e->groups;
+    fm.n_row_groups = e->n_groups;
+    static const char created_by[] = "sluice version " SL_VERSION;
+    fm.created_by = created_by;
+    fm.created_by_len = (uint32_t)strlen(created_by);
+    fm.write_column_orders = e->n_cols > 0;
+    sl_buf_reset(&e->body);
+    int rc = sl_pq_file_meta_encode(&fm, &e->body);
+    if (rc || e->body.len > UINT32_MAX) return sl_error_set(err, SL_ELIMIT, "parquet: footer too large");
+    out_add(e, out, e->body.data, e->body.len);
+    uint8_t tail[8];
+    uint32_t n = (uint32_t)e->body.len;
+    tail[0] = (uint8_t)n;
+    tail[1] = (uint8_t)(n >> 8);
+    tail[2] = (uint8_t)(n >> 16);
+    tail[3] = (uint8_t)(n >> 24);
+    memcpy(tail + 4, SL_PARQUET_MAGIC, 4);
+    out_add(e, out, tail, 8);
+    return SL_OK;
+}
+
+uint64_t sl_parquet_encoder_dropped(const void *enc) { return ((const encoder *)enc)->dropped; }
+
+void sl_parquet_encoder_free(void *enc) {
+    encoder *e = enc;
+    if (!e) return;
+    for (uint32_t i = 0; i < e->n_cols; i++) {
+        pcol *c = &e->cols[i];
+        free(c->def.p);
+        free(c->rep.p);
+        free(c->idx.p);
+        sl_buf_free(&c->plain);
+        sl_buf_free(&c->pages);
+        dict_free(&c->dict);
+        stats_free(&c->page_stats);
+        stats_free(&c->chunk_stats);
+    }
+    free(e->cols);
+    free(e->marks);
+    free(e->groups);
+    free(e->first);
+    sl_schema_free(e->schema);
+    sl_arena_free(&e->first_arena);
+    sl_arena_free(&e->meta);
+    sl_buf_free(&e->body);
+    sl_buf_free(&e->comp);
+    sl_buf_free(&e->header);
+    if (e->gzip) libdeflate_free_compressor(e->gzip);
+    if (e->zstd) ZSTD_freeCCtx(e->zstd);
+    free(e);
+}
