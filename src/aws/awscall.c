@@ -222,6 +222,29 @@ static int status_code(long status, const char *aws_code) {
     return SL_EIO;
 }
 
+/* The standard reason phrase, for answers that name no error code (HEAD
+ * answers have no body, and S3 sends no x-amz-error-code with them). */
+static const char *reason_phrase(long status) {
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 416: return "Range Not Satisfiable";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+    }
+}
+
 /* The "<Error>" document inside a 200 answer, or nothing. */
 static bool success_hides_error(const sl_http_response *resp, char *code, size_t code_size, char *message,
                                 size_t message_size) {
@@ -295,6 +318,7 @@ int sl_aws_call(sl_aws_ctx *c, const sl_aws_request *req, sl_http_response *resp
     if (rc) return sl_error_set(err, SL_EIO, "%s: %s%s", what, resp->error, tries);
     if (c->status >= 200 && c->status < 300)
         return sl_error_set(err, SL_EIO, "%s: %s%s%s%s", what, c->error_code, message[0] ? ": " : "", message, tries);
+    const char *code = c->error_code[0] ? c->error_code : reason_phrase(c->status);
     return sl_error_set(err, status_code(c->status, c->error_code), "%s: HTTP %ld%s%s%s%s%s", what, c->status,
-                        c->error_code[0] ? " " : "", c->error_code, message[0] ? ": " : "", message, tries);
+                        code[0] ? " " : "", code, message[0] ? ": " : "", message, tries);
 }

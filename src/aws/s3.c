@@ -842,6 +842,17 @@ static void create_on_end(void *ud, int depth, const char *parent, const char *n
     }
 }
 
+/* A retried CreateMultipartUpload may have created uploads whose answers
+ * were lost: abort every other upload of this exact key (best effort). */
+static void abort_lost_uploads(sl_s3 *s, const char *bucket, const char *key, const char *keep) {
+    sl_s3_uploads ups = {0};
+    if (sl_s3_mpu_list(s, bucket, key, &ups, NULL) == SL_OK)
+        for (size_t i = 0; i < ups.count; i++)
+            if (strcmp(ups.items[i].key, key) == 0 && strcmp(ups.items[i].upload_id, keep) != 0)
+                sl_s3_mpu_abort(s, bucket, key, ups.items[i].upload_id, NULL);
+    sl_s3_uploads_free(&ups);
+}
+
 int sl_s3_mpu_create(sl_s3 *s, const char *bucket, const char *key, char **upload_id, sl_error *err) {
     *upload_id = NULL;
     char what[1200];
@@ -852,7 +863,8 @@ int sl_s3_mpu_create(sl_s3 *s, const char *bucket, const char *key, char **uploa
     sl_http_response resp;
     sl_http_response_init(&resp);
     sl_aws_request req = {.http = {.method = "POST", .url = url.data, .body = "", .body_len = 0}, .what = what};
-    int rc = sl_s3_call(s, &req, &resp, NULL, err);
+    sl_s3_outcome oc;
+    int rc = sl_s3_call(s, &req, &resp, &oc, err);
     if (rc == SL_OK) {
         upload_id_state st = {0};
         xml_walker w;
@@ -864,6 +876,7 @@ int sl_s3_mpu_create(sl_s3 *s, const char *bucket, const char *key, char **uploa
             free(st.upload_id);
         } else {
             *upload_id = st.upload_id;
+            if (oc.attempts > 1) abort_lost_uploads(s, bucket, key, st.upload_id);
         }
         walker_free(&w);
     }

@@ -82,6 +82,7 @@ typedef struct target_data {
     int64_t max_records;     /* per output file, 0 = unlimited */
     int64_t target_size;     /* bytes per output file, 0 = unlimited */
     bool rolling;            /* either limit set: files are numbered -cNNNN */
+    bool created_dir;        /* the local target directory did not exist before this run */
     const sl_format *format;
     sl_format_opts fopts;
     sl_codec codec;
@@ -159,7 +160,9 @@ static int target_prepare(sl_node *node, sl_run *run, sl_error *err) {
     sl_file_store_options(node, &so);
     const char *path = sl_node_str(node, "path");
     int rc = sl_store_open(path, &so, &d->store, err);
-    if (!rc && !sl_store_is_remote(path)) rc = sl_mkdirs(path, err);
+    /* a local target that does not exist yet is created by the first part
+     * written; remember that, so a failed run can take it away again */
+    d->created_dir = !sl_store_is_remote(path) && !sl_exists(path);
     return rc;
 }
 
@@ -489,7 +492,11 @@ static int target_commit(sl_node *node, sl_run *run, sl_error *err) {
 
 static void target_abort(sl_node *node, sl_run *run) {
     target_data *d = node->data;
-    if (d) discard_pending(d);
+    if (!d) return;
+    discard_pending(d);
+    /* leave no trace: only this run can have put anything into a directory
+     * that did not exist before it */
+    if (d->created_dir) sl_rmtree(sl_node_str(node, "path"), NULL);
 }
 
 const sl_node_type sl_write_file_type = {

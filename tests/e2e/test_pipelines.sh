@@ -7,9 +7,9 @@
 #   Claims:  DynamoDB table → report columns → sort by age_of_car →
 #            age_of_car < 0.7 → one CSV object on S3
 # Results are checked twice: read back by sluice, and by an external client
-# (boto3, straight to the servers): the tables after the load jobs (Scan,
-# every item compared with its source) and the S3 objects (listed, fetched,
-# gunzipped, compared; no multipart upload left open).
+# (boto3, straight to the servers): the tables after the load jobs (item
+# counts, a sample of items compared with their source) and the S3 objects
+# (listed, fetched, gunzipped, compared; no multipart upload left open).
 #
 # tests/e2e/test_faults.sh sources this script with FAULTS_DDB / FAULTS_S3
 # set (fault_proxy.py specs): each server then gets a tests/servers/
@@ -93,62 +93,87 @@ export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_DEFAULT_REGION
 export AWS_ENDPOINT_URL_DYNAMODB=$SLUICE_DDB_EP AWS_ENDPOINT_URL_S3=$SLUICE_S3_EP
-export DDB_EP S3_EP
+export DDB_EP S3_EP WORK  # for the Python checks
 
-# The external client: boto3, straight to the servers (endpoint_url given, so
-# the AWS_ENDPOINT_URL_* variables meant for sluice do not apply).
-cat > "$WORK/ext.py" <<'PYEOF'
-import csv, glob, gzip, json, os, sys
+# The checks, in Python: the external client is boto3, straight to the
+# servers (endpoint_url given, so the AWS_ENDPOINT_URL_* variables meant for
+# sluice do not apply). `checks NAME...` prints one PASS:/FAIL: line per check.
+cat > "$WORK/checks.py" <<'PYEOF'
+import csv, glob, gzip, json, os, random, sys, traceback
 from decimal import Decimal
-import boto3
-from botocore.config import Config
 
-TOP = os.environ["SLUICE_TOP"]
-cfg = Config(retries={"max_attempts": 10, "mode": "standard"})
-def client(service, ep):
-    return boto3.client(service, endpoint_url=os.environ[ep], region_name="us-east-1", config=cfg,
-                        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
-ddb, s3 = client("dynamodb", "DDB_EP"), client("s3", "S3_EP")
+TOP, WORK = os.environ["SLUICE_TOP"], os.environ["WORK"]
+_clients = {}
+def client(service):
+    if service not in _clients:
+        import boto3
+        from botocore.config import Config
+        ep = os.environ["DDB_EP" if service == "dynamodb" else "S3_EP"]
+        _clients[service] = boto3.client(service, endpoint_url=ep, region_name="us-east-1",
+                                         config=Config(retries={"max_attempts": 10, "mode": "standard"}))
+    return _clients[service]
 
-def scan(table):
-    items = []
-    for page in ddb.get_paginator("scan").paginate(TableName=table):
-        items += page["Items"]
-    return items
+def count(table):
+    n = 0
+    for page in client("dynamodb").get_paginator("scan").paginate(TableName=table, Select="COUNT"):
+        n += page["Count"]
+    return n
+
+def sample(table, key, values):
+    """The items with these key values (BatchGetItem), by key value."""
+    out, keys = {}, [{key: {"S": v}} for v in values]
+    while keys:
+        req, keys = {table: {"Keys": keys[:100]}}, keys[100:]
+        while req:
+            page = client("dynamodb").batch_get_item(RequestItems=req)
+            out.update((i[key]["S"], i) for i in page["Responses"].get(table, []))
+            req = page.get("UnprocessedKeys") or {}
+    return out
 
 def norm(v):
     """A DynamoDB-JSON attribute value in a comparable form."""
     (t, x), = v.items()
     if t == "N": return ("N", Decimal(x))
-    if t in ("SS", "NS"): return (t, sorted(Decimal(e) for e in x) if t == "NS" else sorted(x))
+    if t == "NS": return (t, sorted(Decimal(e) for e in x))
+    if t == "SS": return (t, sorted(x))
     if t == "M": return ("M", {k: norm(y) for k, y in x.items()})
     if t == "L": return ("L", [norm(y) for y in x])
     return (t, x)
 
+def applogs_export():
+    return [json.loads(l)["Item"] for l in gzip.open(glob.glob(TOP + "/examples/applogs/data/*.gz")[0], "rt")]
+
+def claims_sample():
+    return list(csv.DictReader(gzip.open(TOP + "/examples/claims/data/claims.csv.gz", "rt", newline="")))
+
 def setup():
+    "boto3: tables AppLogs and Claims and bucket lake created"
     for name, key in (("AppLogs", "log_id"), ("Claims", "policy_id")):
-        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                         AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                         KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
-    s3.create_bucket(Bucket="lake")
+        client("dynamodb").create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
+    client("s3").create_bucket(Bucket="lake")
 
 def table_applogs():
-    want = {}
-    for line in gzip.open(glob.glob(TOP + "/examples/applogs/data/*.gz")[0], "rt"):
-        item = json.loads(line)["Item"]
-        want[item["log_id"]["S"]] = {k: norm(v) for k, v in item.items()}
-    got = scan("AppLogs")
-    assert len(got) == len(want), ("items", len(got), len(want))
-    for item in got:
-        assert {k: norm(v) for k, v in item.items()} == want[item["log_id"]["S"]], item
+    "boto3: AppLogs holds as many items as the export (Scan); 300 of them compared attribute for attribute"
+    want = {i["log_id"]["S"]: {k: norm(v) for k, v in i.items()} for i in applogs_export()}
+    assert count("AppLogs") == len(want), ("items", count("AppLogs"), len(want))
+    ids = random.Random(1).sample(sorted(want), 300)
+    got = sample("AppLogs", "log_id", ids)
+    assert sorted(got) == sorted(ids), "missing items"
+    for i in ids:
+        assert {k: norm(v) for k, v in got[i].items()} == want[i], (got[i], want[i])
 
 def table_claims():
-    rows = {r["policy_id"]: r for r in csv.DictReader(gzip.open(TOP + "/examples/claims/data/claims.csv.gz", "rt", newline=""))}
-    got = scan("Claims")
-    assert len(got) == len(rows), ("items", len(got), len(rows))
-    for item in got:
-        row = rows[item["policy_id"]["S"]]
+    "boto3: Claims holds as many items as the sample has rows (Scan); 300 of them compared value for value"
+    rows = {r["policy_id"]: r for r in claims_sample()}
+    assert count("Claims") == len(rows), ("items", count("Claims"), len(rows))
+    ids = random.Random(1).sample(sorted(rows), 300)
+    got = sample("Claims", "policy_id", ids)
+    assert sorted(got) == sorted(ids), "missing items"
+    for i in ids:
+        item, row = got[i], rows[i]
         assert set(item) == set(row), (sorted(item), sorted(row))
         for k, v in item.items():
             (t, x), = v.items()
@@ -159,54 +184,111 @@ def table_claims():
 
 def keys(prefix):
     out = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket="lake", Prefix=prefix):
+    for page in client("s3").get_paginator("list_objects_v2").paginate(Bucket="lake", Prefix=prefix):
         out += [o["Key"] for o in page.get("Contents", [])]
     return out
 
-def s3_applogs(dest):
-    """Both outputs published, gzip parts; fetched and gunzipped into dest/raw and dest/cleaned."""
+def get(key):
+    return client("s3").get_object(Bucket="lake", Key=key)["Body"].read()
+
+def s3_applogs():
+    "boto3: raw and cleaned published (_SUCCESS, gzip parts only), fetched and gunzipped"
     ks = keys("logs/")
     for d in ("raw", "cleaned"):
         assert "logs/%s/_SUCCESS" % d in ks, ks
         mine = [k for k in ks if k.startswith("logs/%s/" % d) and k != "logs/%s/_SUCCESS" % d]
         parts = [k for k in mine if k.startswith("logs/%s/part-" % d) and k.endswith(".json.gz")]
         assert parts and parts == mine, mine
-        os.makedirs(os.path.join(dest, d), exist_ok=True)
+        os.makedirs(os.path.join(WORK, "boto3", d), exist_ok=True)
         for k in parts:
-            data = gzip.decompress(s3.get_object(Bucket="lake", Key=k)["Body"].read())
-            open(os.path.join(dest, d, os.path.basename(k)[:-3]), "wb").write(data)
-
-def s3_claims(dest):
-    ks = [k for k in keys("claims/report/") if not k.endswith("/_SUCCESS")]
-    assert len(ks) == 1 and ks[0].startswith("claims/report/part-") and ks[0].endswith(".csv"), ks
-    open(dest, "wb").write(s3.get_object(Bucket="lake", Key=ks[0])["Body"].read())
+            with open(os.path.join(WORK, "boto3", d, os.path.basename(k)[:-3]), "wb") as f:
+                f.write(gzip.decompress(get(k)))
 
 def no_uploads():
-    ups = s3.list_multipart_uploads(Bucket="lake").get("Uploads", [])
+    "boto3: no multipart upload left open"
+    ups = client("s3").list_multipart_uploads(Bucket="lake").get("Uploads", [])
     assert not ups, [(u["Key"], u["UploadId"]) for u in ups]
 
-cmd, args = sys.argv[1], sys.argv[2:]
-{"setup": setup, "table-applogs": table_applogs, "table-claims": table_claims, "s3-applogs": s3_applogs,
- "s3-claims": s3_claims, "no-uploads": no_uploads}[cmd](*args)
+def applogs_records(where):
+    """raw = every exported item once, cleaned = cleaned items (bad timestamps excluded)"""
+    def plain(v):
+        (t, x), = v.items()
+        if t == "S": return x
+        if t == "N": return int(x) if x.lstrip("-").isdigit() else float(x)
+        if t == "M": return {k: plain(y) for k, y in x.items()}
+        if t == "SS": return sorted(x)
+        raise AssertionError("unexpected type " + t)
+    def load(d):
+        out = []
+        for f in glob.glob(d + "/part-*"):
+            out += [json.loads(l) for l in open(f)]
+        return out
+    def key(r):
+        r = dict(r)
+        if "tags" in r.get("metadata", {}): r["metadata"] = dict(r["metadata"], tags=sorted(r["metadata"]["tags"]))
+        return json.dumps(r, sort_keys=True)
+    items = [{k: plain(v) for k, v in i.items()} for i in applogs_export()]
+    raw, cleaned = load(WORK + "/" + where + "/raw"), load(WORK + "/" + where + "/cleaned")
+    assert sorted(map(key, raw)) == sorted(map(key, items)), "raw differs"
+    want = []
+    for r in items:
+        try: ts = int(r["timestamp"])
+        except ValueError: continue
+        want.append(dict(r, service_name=r["service_name"].lower(), timestamp=ts))
+    assert len(want) == len(items) - 2
+    assert sorted(map(key, cleaned)) == sorted(map(key, want)), "cleaned differs"
+    assert all(isinstance(r["timestamp"], int) for r in cleaned)
+
+def applogs_by_sluice():
+    "AppLogs read back by sluice: raw = every exported item once, cleaned = cleaned items (bad timestamps excluded)"
+    applogs_records("sluice")
+
+def applogs_by_boto3():
+    "AppLogs fetched by boto3: raw = every exported item once, cleaned = cleaned items (bad timestamps excluded)"
+    applogs_records("boto3")
+
+def claims_report():
+    "boto3: one CSV object under claims/report/: the right columns, every row with age_of_car < 0.7 once, sorted"
+    ks = [k for k in keys("claims/report/") if not k.endswith("/_SUCCESS")]
+    assert len(ks) == 1 and ks[0].startswith("claims/report/part-") and ks[0].endswith(".csv"), ks
+    rows = list(csv.DictReader(get(ks[0]).decode().splitlines()))
+    cols = ["policy_id", "age_of_car", "age_of_policyholder", "area_cluster", "population_density", "is_claim"]
+    assert list(rows[0].keys()) == cols, list(rows[0].keys())
+    src = claims_sample()
+    want = {r["policy_id"] for r in src if float(r["age_of_car"]) < 0.7}
+    assert {r["policy_id"] for r in rows} == want and len(rows) == len(want), (len(rows), len(want))
+    ages = [float(r["age_of_car"]) for r in rows]
+    assert ages == sorted(ages) and max(ages) < 0.7
+    bysrc = {r["policy_id"]: r for r in src}
+    for r in rows:
+        s = bysrc[r["policy_id"]]
+        assert float(r["age_of_policyholder"]) == float(s["age_of_policyholder"]) and r["area_cluster"] == s["area_cluster"]
+        assert int(r["population_density"]) == int(s["population_density"]) and int(r["is_claim"]) == int(s["is_claim"])
+
+for name in sys.argv[1:]:
+    check = globals()[name.replace("-", "_")]
+    try:
+        check()
+        print("PASS: " + check.__doc__)
+    except Exception as e:
+        print("FAIL: %s: %s" % (check.__doc__, "".join(traceback.format_exception_only(type(e), e)).strip()[:600]))
+    sys.stdout.flush()
 PYEOF
-ext() { "$PY" "$WORK/ext.py" "$@"; }
-expect_exit 0 "boto3: tables AppLogs and Claims and bucket lake created" ext setup
+checks() { "$PY" "$WORK/checks.py" "$@"; }
+checks setup
 
 # Jobs run from the source tree, as the examples say.
 cd "$SLUICE_TOP" || exit 1
 run() { "$SLUICE" run "$@" --quiet; }
 expect_exit 0 "load the AppLogs export into DynamoDB" run examples/applogs/load.yaml
 expect_exit 0 "load the claims sample into DynamoDB" run examples/claims/load.yaml
-expect_exit 0 "boto3 Scan: AppLogs holds every exported item, attribute for attribute" ext table-applogs
-expect_exit 0 "boto3 Scan: Claims holds every sample row, value for value" ext table-claims
+checks table-applogs table-claims
 
 # ---- AppLogs (run in a scratch directory: the error output goes to ./data/errors)
 mkdir -p "$WORK/run"
 expect_exit 0 "AppLogs pipeline: DynamoDB -> S3 raw + cleaned" \
   bash -c 'cd "$1" && shift && "$@"' _ "$WORK/run" \
   "$SLUICE" run "$SLUICE_TOP/examples/applogs/job_aws.yaml" --quiet --arg bucket=lake --arg table=AppLogs
-expect_exit 0 "boto3: raw and cleaned published (_SUCCESS, gzip parts), fetched and gunzipped" ext s3-applogs "$WORK/boto3"
-expect_exit 0 "boto3: no multipart upload left open" ext no-uploads
 cat > "$WORK/fetch.yaml" <<'YAML'
 args: {from: "", to: ""}
 nodes:
@@ -215,62 +297,11 @@ nodes:
 YAML
 expect_exit 0 "read the cleaned records back from S3" run "$WORK/fetch.yaml" --arg from=s3://lake/logs/cleaned --arg to="$WORK/sluice/cleaned"
 expect_exit 0 "read the raw records back from S3" run "$WORK/fetch.yaml" --arg from=s3://lake/logs/raw --arg to="$WORK/sluice/raw"
-cat > "$WORK/applogs_check.py" <<'PYEOF'
-import glob, gzip, json, sys
-work = sys.argv[1]
-def plain(v):
-    (t, x), = v.items()
-    if t == "S": return x
-    if t == "N": return int(x) if x.lstrip("-").isdigit() else float(x)
-    if t == "M": return {k: plain(y) for k, y in x.items()}
-    if t == "SS": return sorted(x)
-    raise SystemExit("unexpected type " + t)
-items = [{k: plain(v) for k, v in json.loads(l)["Item"].items()}
-         for l in gzip.open(glob.glob("examples/applogs/data/*.gz")[0], "rt")]
-def load(d):
-    out = []
-    for f in glob.glob(d + "/part-*"):
-        out += [json.loads(l) for l in open(f)]
-    return out
-def key(r):
-    r = dict(r)
-    if "tags" in r.get("metadata", {}): r["metadata"] = dict(r["metadata"], tags=sorted(r["metadata"]["tags"]))
-    return json.dumps(r, sort_keys=True)
-raw, cleaned = load(work + "/raw"), load(work + "/cleaned")
-assert sorted(map(key, raw)) == sorted(map(key, items)), "raw differs"
-want = []
-for r in items:
-    try: ts = int(r["timestamp"])
-    except ValueError: continue
-    want.append(dict(r, service_name=r["service_name"].lower(), timestamp=ts))
-assert len(want) == len(items) - 2
-assert sorted(map(key, cleaned)) == sorted(map(key, want)), "cleaned differs"
-assert all(isinstance(r["timestamp"], int) for r in cleaned)
-PYEOF
-what="raw = every exported item once, cleaned = cleaned items (bad timestamps excluded)"
-expect_exit 0 "AppLogs read back by sluice: $what" "$PY" "$WORK/applogs_check.py" "$WORK/sluice"
-expect_exit 0 "AppLogs fetched by boto3: $what" "$PY" "$WORK/applogs_check.py" "$WORK/boto3"
+checks s3-applogs no-uploads applogs-by-boto3 applogs-by-sluice
 check "the two bad timestamps, and nothing else, are in the error output" \
   bash -c "test \$(cat '$WORK'/run/data/errors/errors-*.jsonl | wc -l) -eq 2 && test \$(grep -c yesterday '$WORK'/run/data/errors/errors-*.jsonl) -eq 2"
 
 # ---- Claims
 expect_exit 0 "Claims pipeline: DynamoDB -> select -> sort -> filter -> one CSV on S3" \
   "$SLUICE" run examples/claims/job.yaml --quiet --arg table=Claims --arg output=s3://lake/claims/report
-expect_exit 0 "boto3: exactly one CSV object under claims/report/, fetched" ext s3-claims "$WORK/report.csv"
-expect_exit 0 "report: the right columns, every row with age_of_car < 0.7 once, sorted" "$PY" - "$WORK/report.csv" <<'PYEOF'
-import csv, gzip, sys
-rows = list(csv.DictReader(open(sys.argv[1], newline="")))
-cols = ["policy_id", "age_of_car", "age_of_policyholder", "area_cluster", "population_density", "is_claim"]
-assert list(rows[0].keys()) == cols, list(rows[0].keys())
-src = list(csv.DictReader(gzip.open("examples/claims/data/claims.csv.gz", "rt", newline="")))
-want = {r["policy_id"] for r in src if float(r["age_of_car"]) < 0.7}
-assert {r["policy_id"] for r in rows} == want and len(rows) == len(want), (len(rows), len(want))
-ages = [float(r["age_of_car"]) for r in rows]
-assert ages == sorted(ages) and max(ages) < 0.7
-bysrc = {r["policy_id"]: r for r in src}
-for r in rows:
-    s = bysrc[r["policy_id"]]
-    assert float(r["age_of_policyholder"]) == float(s["age_of_policyholder"]) and r["area_cluster"] == s["area_cluster"]
-    assert int(r["population_density"]) == int(s["population_density"]) and int(r["is_claim"]) == int(s["is_claim"])
-PYEOF
-expect_exit 0 "boto3: still no multipart upload left open" ext no-uploads
+checks claims-report no-uploads

@@ -337,3 +337,7 @@ assert rows[1]['name'] == 'b\u00e9' and rows[1]['tags'] == [] and rows[1]['note'
 assert rows[2]['score'] == 7.5 and 'extra' not in rows[2] and rows[2]['meta'] is None, rows[2]
 "
 done
+
+# ---- a failed run into a directory that did not exist leaves no directory behind
+expect_exit 1 "failed run into a new directory" "$SLUICE" run strict.yaml --quiet
+check "the new target directory is gone after the failure" test ! -e out/strict
