@@ -20,7 +20,9 @@ Environment:
                            other sizes skip the sha256 check
   BENCH_RUNS               timed runs per row, median reported (default 3)
   BENCH_STARTUP_RUNS       runs of the 1-record startup job (default 50)
-  BENCH_ONLY               comma list of groups: w1,w1gz,w2,startup,rss
+  BENCH_ONLY               comma list of groups: w1,w1gz,w2,startup,rss (the
+                           default), aws (bench/aws/aws_bench.py: DynamoDB Local
+                           and Ceph RGW; BENCH_AWS_ITEMS items, default 200000)
   SLUICE                   sluice binary (default build/sluice)
   BENCH_STRICT=1           exit 1 when a row fails or its output check fails
   BENCH_KEEP=1             keep every output (default: delete those that checked OK)
@@ -61,7 +63,9 @@ W2 = {"seed": 7, "n": 2_000_000, "size": 394_047_985,
       "sha256": "176152ec54986105fedd13a788ab1c24b8e11f5769b26ab456eec338a13efc08",
       "gen": "bench/gen_w2_claims.py", "path": WORK + "/w2_claims.csv"}
 
-GROUPS = ("w1", "w1gz", "w2", "startup", "rss")
+GROUPS = ("w1", "w1gz", "w2", "startup", "rss", "aws")
+# "aws" starts DynamoDB Local and Ceph RGW and takes ~10 minutes: only on request
+DEFAULT_GROUPS = ("w1", "w1gz", "w2", "startup", "rss")
 
 # DuckDB is given the W1 schema up front (its fastest path); `timestamp`
 # declared BIGINT makes DuckDB convert the string timestamps while reading.
@@ -310,8 +314,9 @@ class HighWaterWatcher:
         return self.kb
 
 
-def run_once(cmd, stdout_path, gnu_time, err_file):
-    """One run of cmd; wall time, peak RSS (KiB), user+sys CPU seconds."""
+def run_once(cmd, stdout_path, gnu_time, err_file, env=None):
+    """One run of cmd; wall time, peak RSS (KiB), user+sys CPU seconds.
+    env: the child's environment (default: this process's)."""
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     try:
         with open(err_file, "w+b") as err:
@@ -319,7 +324,7 @@ def run_once(cmd, stdout_path, gnu_time, err_file):
                 with tempfile.NamedTemporaryFile("r", prefix="time-", dir=WORK) as tf:
                     full = [gnu_time, "-f", "%M %U %S", "-o", tf.name] + cmd
                     t0 = time.perf_counter()
-                    p = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
+                    p = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err, env=env)
                     rc = p.wait()
                     wall = time.perf_counter() - t0
                     lines = tf.read().strip().splitlines()
@@ -330,7 +335,7 @@ def run_once(cmd, stdout_path, gnu_time, err_file):
                     rss_kb, cpu = 0, 0.0
             else:
                 t0 = time.perf_counter()
-                p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
+                p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err, env=env)
                 watcher = HighWaterWatcher(p.pid)
                 _, status, ru = os.wait4(p.pid, 0)
                 wall = time.perf_counter() - t0
@@ -695,7 +700,7 @@ def main():
     n_w2 = env_int("BENCH_N_W2", W2["n"])
     runs = env_int("BENCH_RUNS", 3)
     startup_runs = env_int("BENCH_STARTUP_RUNS", 50)
-    only = [g.strip() for g in os.environ.get("BENCH_ONLY", "").split(",") if g.strip()] or list(GROUPS)
+    only = [g.strip() for g in os.environ.get("BENCH_ONLY", "").split(",") if g.strip()] or list(DEFAULT_GROUPS)
     bad = [g for g in only if g not in GROUPS]
     if bad:
         raise SystemExit("bench: BENCH_ONLY: unknown group(s) %s (known: %s)" % (", ".join(bad), ", ".join(GROUPS)))
@@ -705,7 +710,7 @@ def main():
     if load_start > 0.5 * (os.cpu_count() or 1) + 0.5:
         log("load average %.1f on %d cores: timings will be noisy" % (load_start, os.cpu_count() or 1))
 
-    need_w1 = any(g in only for g in ("w1", "w1gz", "startup", "rss"))
+    need_w1 = any(g in only for g in ("w1", "w1gz", "startup", "rss", "aws"))
     w1 = ensure_data(W1, n_w1) if need_w1 else W1["path"]
     w2 = ensure_data(W2, n_w2) if "w2" in only else W2["path"]
     peers = Peers(sluice)
@@ -747,7 +752,8 @@ def main():
 
     report = ["# sluice benchmark results", ""] + environment(peers, n_w1, n_w2, runs)
     report += ["", load_note(load_start, os.getloadavg()[0]), ""]
-    report += table(all_rows, sizes)
+    if any(g != "aws" for g in only):
+        report += table(all_rows, sizes)
     if "startup" in only:
         report += ["", "Startup rows: total wall time of a whole 1-record job (process start to exit; an "
                    "upper bound on time to first record), median of %d runs%s." % (
@@ -755,6 +761,11 @@ def main():
     if "rss" in only:
         report += ["", "## sluice peak RSS vs input size (W1 clean JSON→JSON)", ""]
         report += rss_section(peers, w1, n_w1, peers.gnu_time)
+    if "aws" in only:
+        sys.path.insert(0, os.path.join(BENCH, "aws"))
+        import aws_bench
+        report += [""] + aws_bench.run(peers.sluice, w1, runs, peers.gnu_time,
+                                       env_int("BENCH_AWS_ITEMS", 200_000))
     text = "\n".join(report) + "\n"
     with open(WORK + "/results.md", "w") as f:
         f.write(text)

@@ -6,6 +6,8 @@
 # table (also saved to bench/work/results.md). See bench/README.md.
 #
 # Quick run:  BENCH_N_W1=100000 BENCH_N_W2=100000 bench/run.sh
+# AWS group:  BENCH_ONLY=aws bench/run.sh  (DynamoDB Local + Ceph RGW: sluice vs boto3 and
+#             the AWS CLI; bench/aws/aws_bench.py, ~10 minutes; not part of the default run)
 # Other env:  BENCH_RUNS (3), BENCH_STARTUP_RUNS (50), BENCH_ONLY=w1,w1gz,w2,startup,rss,
 #             SLUICE (build/sluice), BENCH_STRICT=1 (exit 1 when a row fails)
 set -euo pipefail

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# demo.sh — `make demo`: run the AppLogs example on its bundled sample and
-# show where the output went and what the cleaned records look like.
+# demo.sh — `make demo`: run the whole AppLogs pipeline on embedded defaults
+# (no servers): raw and cleaned copies into the local lake under ./data/lake,
+# cleaned records into the embedded search index ./data/search/applogs.db,
+# then a sample search.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SLUICE=${SLUICE:-build/sluice}
 lake=./data/lake/logs
+search=./data/search
 
 echo "== sluice run examples/applogs/job.yaml"
-"$SLUICE" run examples/applogs/job.yaml --arg lake="$lake"
+"$SLUICE" run examples/applogs/job.yaml --arg lake="$lake" --arg search="$search"
 echo
 echo "== output"
 for d in raw cleaned; do
   n=$(cat "$lake/$d"/part-* 2>/dev/null | wc -l)
   echo "  $lake/$d/: $(ls "$lake/$d" | grep -c '^part-') part file(s), $n records"
 done
+echo "  $search/applogs.db: $("$SLUICE" search applogs --index-dir "$search" --count) documents," \
+     "$(du -k "$search/applogs.db" | cut -f1) KiB"
 echo
 echo "== first cleaned records"
 head -n 3 "$(ls "$lake"/cleaned/part-* | head -n 1)"
@@ -23,3 +28,13 @@ if [ -n "$errors" ]; then
   echo "== records sent to the error output ($errors)"
   head -n 3 "$errors"
 fi
+echo
+query='timeout service_name:order-service log_level:ERROR'
+echo "== sluice search applogs '$query' --limit 5"
+"$SLUICE" search applogs "$query" --index-dir "$search" --limit 5 --table
+echo
+echo "== sluice search applogs '\"pool exhausted\" -log_level:DEBUG' --from 2024-11-22T19:10:00Z --limit 3 --json"
+"$SLUICE" search applogs '"pool exhausted" -log_level:DEBUG' --index-dir "$search" \
+  --from 2024-11-22T19:10:00Z --limit 3 --json
+echo
+echo "(try: $SLUICE search applogs --help)"

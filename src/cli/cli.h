@@ -13,6 +13,7 @@ enum { SL_EXIT_OK = 0, SL_EXIT_FAILED = 1, SL_EXIT_USAGE = 2 };
 int sl_cmd_run(int argc, char **argv);
 int sl_cmd_validate(int argc, char **argv);
 int sl_cmd_schema(int argc, char **argv);
+int sl_cmd_search(int argc, char **argv);
 int sl_cmd_help(int argc, char **argv);
 int sl_cmd_cp(int argc, char **argv);
 

@@ -122,9 +122,21 @@ static bool is_option(const char *a, const char *name) {
 static int parse_args(int argc, char **argv, cp_args *a) {
     memset(a, 0, sizeof *a);
     a->threads = DEFAULT_THREADS;
+    bool options_done = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+        if (options_done || arg[0] != '-' || !arg[1]) {
+            if (!a->src) {
+                a->src = arg;
+            } else if (!a->dst) {
+                a->dst = arg;
+            } else {
+                fprintf(stderr, "sluice cp: one source and one destination, got '%s' too\n", arg);
+                return -1;
+            }
+        } else if (!strcmp(arg, "--")) {
+            options_done = true;
+        } else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             usage(stdout);
             return 1;
         } else if (!strcmp(arg, "--recursive") || !strcmp(arg, "-r")) {
@@ -146,15 +158,8 @@ static int parse_args(int argc, char **argv, cp_args *a) {
             if (!(a->store.region = option_value(argc, argv, &i, "--region"))) return -1;
         } else if (is_option(arg, "--profile")) {
             if (!(a->store.profile = option_value(argc, argv, &i, "--profile"))) return -1;
-        } else if (arg[0] == '-' && arg[1]) {
-            fprintf(stderr, "sluice cp: unknown option '%s' (see sluice cp --help)\n", arg);
-            return -1;
-        } else if (!a->src) {
-            a->src = arg;
-        } else if (!a->dst) {
-            a->dst = arg;
         } else {
-            fprintf(stderr, "sluice cp: one source and one destination, got '%s' too\n", arg);
+            fprintf(stderr, "sluice cp: unknown option '%s' (see sluice cp --help)\n", arg);
             return -1;
         }
     }

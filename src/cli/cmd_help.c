@@ -21,6 +21,7 @@ void sl_cli_usage(FILE *out) {
             "  run JOB.yaml [--arg K=V]... [--threads N] [--quiet] [--json]   run a job\n"
             "  validate JOB.yaml [--arg K=V]...     check a job file without moving data\n"
             "  schema FILE|DIR|GLOB...              infer and print the schema of data files\n"
+            "  search INDEX 'QUERY' [--from T] [--to T] [--sort S] [--limit N] [--json]   search an index\n"
             "  help [COMMAND|NODE] [--markdown]     this text, a command's or a node type's options\n"
             "  --version                            print the version\n\n"
             "exit status: 0 success, 1 the run failed, 2 usage or validation error.\n"
@@ -106,6 +107,10 @@ int sl_cmd_help(int argc, char **argv) {
         if (!strcmp(topic, "run")) return sl_cmd_run(2, args);
         if (!strcmp(topic, "validate")) return sl_cmd_validate(2, args);
         return sl_cmd_schema(2, args);
+    } else if (!strcmp(topic, "search")) {
+        char *args[] = {(char *)topic, "--help", NULL};
+        sl_buf_free(&b);
+        return sl_cmd_search(2, args);
     } else if (!strcmp(topic, "help")) {
         sl_cli_usage(stdout);
     } else {

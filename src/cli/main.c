@@ -21,6 +21,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "run")) return sl_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "validate")) return sl_cmd_validate(argc - 1, argv + 1);
     if (!strcmp(cmd, "schema")) return sl_cmd_schema(argc - 1, argv + 1);
+    if (!strcmp(cmd, "search")) return sl_cmd_search(argc - 1, argv + 1);
     if (!strcmp(cmd, "help")) return sl_cmd_help(argc - 1, argv + 1);
     if (!strcmp(cmd, "cp")) return sl_cmd_cp(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n", cmd);

@@ -40,7 +40,7 @@ static const sl_option source_options[] = {
     {"format", SL_OPT_ENUM, "auto",
      "Record format. auto picks by extension (.json/.jsonl/.ndjson, .csv/.tsv, .ddb.json). dynamodb_json reads "
      "DynamoDB-typed items, one per line, as DynamoDB's export to S3 writes them ({\"Item\": {...}}).",
-     "auto|json|csv|dynamodb_json|avro", 0},
+     "auto|json|csv|dynamodb_json|avro|parquet", 0},
     {"recursive", SL_OPT_BOOL, "true", "Descend into subdirectories of a directory path.", NULL, 0},
     {"split_size", SL_OPT_SIZE, "64MB",
      "Uncompressed files larger than this are read as several byte ranges in parallel (JSON lines, and CSV "
@@ -62,6 +62,16 @@ static const sl_option source_options[] = {
      NULL, 0},
     {"multiline", SL_OPT_BOOL, "false",
      "CSV: quoted fields may contain line breaks. Such files are read whole instead of in byte ranges.", NULL, 0},
+    {"columns", SL_OPT_LIST, NULL,
+     "Parquet: read only these top-level columns, in this order, e.g. [log_id, service_name]; the other column "
+     "chunks are never fetched. Unset: every column.",
+     NULL, 0},
+    {"predicate", SL_OPT_EXPR, NULL,
+     "Parquet: skip row groups whose column statistics (min, max, null count) show that no row can make this "
+     "expression true. Used: comparisons of a column (or struct.field) with a literal (=, !=, <, <=, >, >=, "
+     "between, in, is [not] null) joined by and/or; anything else keeps the row group. Rows of the row groups "
+     "read are NOT filtered: add a filter node with the same expression for that.",
+     NULL, 0},
     {"partition_predicate", SL_OPT_EXPR, NULL,
      "For Hive-style partitioned folders (key=value directories, which become fields of every record): read "
      "only the partitions for which this expression over the partition fields is true, e.g. "
@@ -79,6 +89,7 @@ typedef struct source_data {
     sl_expr *partition_predicate; /* prunes partitions at plan time, or NULL */
     sl_arena parts;          /* partition value structs the splits point to */
     uint64_t files_pruned;
+    uint64_t *object_sizes;  /* plan: size of each listed object, by file_index (object_open_range) */
 } source_data;
 
 static int char_option(sl_node *node, const char *name, char *out, sl_error *err) {
@@ -118,6 +129,9 @@ int sl_file_format_opts(sl_node *node, sl_format_opts *fo, sl_error *err) {
         if (!strcmp(o->name, "infer_types")) fo->infer_types = sl_node_bool(node, "infer_types");
         if (!strcmp(o->name, "multiline")) fo->multiline = sl_node_bool(node, "multiline");
         if (!strcmp(o->name, "types") && sl_node_opt(node, "types")->set) fo->types = &sl_node_opt(node, "types")->tree;
+        if (!strcmp(o->name, "columns") && sl_node_opt(node, "columns")->set)
+            fo->columns = &sl_node_opt(node, "columns")->tree;
+        if (!strcmp(o->name, "predicate")) fo->predicate = sl_node_opt(node, "predicate")->text;
         if (rc) return rc;
     }
     return SL_OK;
@@ -142,6 +156,15 @@ static int source_check(sl_node *node, sl_error *err) {
         sl_error_at(err, node->job_file, o->line, o->column);
         rc = SL_EINVAL;
     }
+    const sl_optval *pred = sl_node_opt(node, "predicate");
+    if (!rc && pred->text && pred->text[0]) { /* compiled per file by the Parquet reader; checked here */
+        sl_expr *probe = NULL;
+        if (sl_expr_compile(pred->text, &probe, err) != 0) {
+            sl_error_at(err, node->job_file, pred->line, pred->column);
+            rc = SL_EINVAL;
+        }
+        sl_expr_free(probe);
+    }
     if (!rc && sl_node_int(node, "split_size") < 4096) {
         sl_error_set(err, SL_EINVAL, "split_size must be at least 4KB");
         rc = SL_EINVAL;
@@ -155,6 +178,7 @@ static void source_release(sl_node *node) {
         sl_store_free(d->store);
         sl_expr_free(d->partition_predicate);
         sl_arena_free(&d->parts);
+        free(d->object_sizes);
     }
     free(d);
     node->data = NULL;
@@ -270,9 +294,11 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
     size_t n = 0, cap = 0;
     char *head = sl_xmalloc(HEAD_BYTES);
     *splits = NULL;
+    d->object_sizes = sl_xrealloc(d->object_sizes, (files.count + 1) * sizeof *d->object_sizes);
     for (size_t i = 0; !rc && i < files.count; i++) {
         const char *url = files.items[i].url;
         uint64_t size = files.items[i].size;
+        d->object_sizes[i] = size;
         sl_value *parts = partition_values(&d->parts, sl_node_str(node, "path"), url);
         if (parts && d->partition_predicate) {
             int truth = 0;
@@ -289,13 +315,14 @@ static int source_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_
             rc = SL_EINVAL;
             break;
         }
-        if (f->object_open) { /* random-access format: whole object, its size known */
+        bool ranges = f->object_open_range && size > split_size; /* a big random-access object read in parts */
+        if (f->object_open && !ranges) { /* random-access format: whole object, its size known */
             add_split(splits, &n, &cap, url, 0, size, (uint32_t)i);
             (*splits)[n - 1].data = parts;
             continue;
         }
-        bool splittable = f->line_splittable && size > split_size && !(f->needs_header && d->multiline);
-        if (splittable) {
+        bool splittable = ranges || (f->line_splittable && size > split_size && !(f->needs_header && d->multiline));
+        if (splittable && !ranges) {
             size_t hn = read_head(d->store, url, head, HEAD_BYTES);
             splittable = !is_compressed(head, hn) && (f->needs_header || first_line_is_record(head, hn));
         }
@@ -429,7 +456,11 @@ static int source_open(sl_node *node, sl_run *run, const sl_split *split, void *
     r->split = split;
     r->format = format_for(d, split->path, err);
     if (r->format && r->format->object_open) {
-        int orc = r->format->object_open(d->store, split->path, split->length, &d->fopts, &r->object, err);
+        int orc = r->format->object_open_range
+                      ? r->format->object_open_range(d->store, split->path,
+                                                     d->object_sizes ? d->object_sizes[split->file_index] : UINT64_MAX,
+                                                     split->offset, split->length, &d->fopts, &r->object, err)
+                      : r->format->object_open(d->store, split->path, split->length, &d->fopts, &r->object, err);
         if (orc) {
             free(r);
             return orc;

@@ -465,7 +465,7 @@ static int cmp_pending(const void *a, const void *b) {
 static int target_commit(sl_node *node, sl_run *run, sl_error *err) {
     target_data *d = node->data;
     const char *dir = sl_node_str(node, "path");
-    qsort(d->pending, d->n_pending, sizeof *d->pending, cmp_pending);
+    if (d->n_pending > 1) qsort(d->pending, d->n_pending, sizeof *d->pending, cmp_pending);
     sl_buf manifest;
     sl_buf_init(&manifest, 0);
     sl_buf_printf(&manifest, "run_id %s\n", run->run_id);

@@ -123,16 +123,16 @@ int sl_opensearch_count(const sl_opensearch_conn *c, const char *index, const ch
 /* ---- bulk responses ---- */
 
 typedef enum sl_opensearch_outcome {
-    SL_OS_ITEM_OK,     /* 2xx: stored */
-    SL_OS_ITEM_RETRY,  /* 429, (es_)rejected_execution_exception, 5xx: send again after a back-off */
-    SL_OS_ITEM_REJECT  /* anything else (400 mapper_parsing_exception, 409 version conflict, …): final */
+    SL_OS_ITEM_OK,    /* 2xx: stored */
+    SL_OS_ITEM_RETRY, /* 429, (es_)rejected_execution_exception, 5xx: send again after a back-off */
+    SL_OS_ITEM_REJECT /* anything else (400 mapper_parsing_exception, 409 version conflict, …): final */
 } sl_opensearch_outcome;
 
 typedef struct sl_opensearch_item_result {
-    int status;                    /* the item's HTTP status */
+    int status; /* the item's HTTP status */
     sl_opensearch_outcome outcome;
-    const char *reason;            /* NULL for OK; else "HTTP 409 version_conflict_engine_exception: …
-                                    * (caused by: …)", NUL-terminated, in the arena */
+    const char *reason; /* NULL for OK; else "HTTP 409 version_conflict_engine_exception: …
+                         * (caused by: …)", NUL-terminated, in the arena */
 } sl_opensearch_item_result;
 
 /* Read a `_bulk` response body: the "items" array must hold exactly n_items
@@ -157,11 +157,11 @@ typedef struct sl_opensearch_item_src {
 
 typedef struct sl_opensearch_bulk_options {
     sl_opensearch_action action;
-    size_t max_bytes;  /* NDJSON bytes (before compression) per request; a bigger document goes alone */
-    size_t max_docs;   /* documents per request */
-    int gzip_level;    /* 0 = send uncompressed; 1..12 = libdeflate level (Content-Encoding: gzip) */
-    int max_retries;   /* re-sends of items (and of whole requests) that failed with 429/5xx; then the
-                        * flush fails naming how many documents are left */
+    size_t max_bytes; /* NDJSON bytes (before compression) per request; a bigger document goes alone */
+    size_t max_docs;  /* documents per request */
+    int gzip_level;   /* 0 = send uncompressed; 1..12 = libdeflate level (Content-Encoding: gzip) */
+    int max_retries;  /* re-sends of items (and of whole requests) that failed with 429/5xx; then the
+                       * flush fails naming how many documents are left */
     /* A document the server rejected for good (or one larger than the
      * server accepts, HTTP 413): doc/doc_len is its JSON as sent, reason the
      * server's. Return 0 to go on, negative to stop (that status is then
@@ -174,12 +174,12 @@ typedef struct sl_opensearch_bulk_options {
 
 /* Counters of one sender (documents, not requests, unless named so). */
 typedef struct sl_opensearch_bulk_stats {
-    uint64_t docs_ok;        /* accepted by the server */
-    uint64_t docs_rejected;  /* handed to the reject callback */
-    uint64_t docs_resent;    /* item re-sends after 429/5xx (one document may count several times) */
-    uint64_t requests;       /* HTTP requests made, retries included */
-    uint64_t bytes_ndjson;   /* NDJSON bytes of first sends */
-    uint64_t bytes_sent;     /* request body bytes on the wire, retries included */
+    uint64_t docs_ok;       /* accepted by the server */
+    uint64_t docs_rejected; /* handed to the reject callback */
+    uint64_t docs_resent;   /* item re-sends after 429/5xx (one document may count several times) */
+    uint64_t requests;      /* HTTP requests made, retries included */
+    uint64_t bytes_ndjson;  /* NDJSON bytes of first sends */
+    uint64_t bytes_sent;    /* request body bytes on the wire, retries included */
 } sl_opensearch_bulk_stats;
 
 typedef struct sl_opensearch_bulk sl_opensearch_bulk;

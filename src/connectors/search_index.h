@@ -85,7 +85,9 @@ int sl_search_layout_check(const sl_search_layout *l, sl_error *err);
  * wins (input order). */
 typedef struct sl_search_stage sl_search_stage;
 
-/* Create the stage file at path (must not exist). */
+/* Create the stage file at path (must not exist) for layout l (checked with
+ * sl_search_layout_check: SL_EINVAL). The caller owns *out and closes it
+ * with sl_search_stage_close; l is copied as compiled field paths. */
 int sl_search_stage_open(const char *path, const sl_search_layout *l, sl_search_stage **out, sl_error *err);
 /* Begin a batch (one transaction). */
 int sl_search_stage_begin(sl_search_stage *s, sl_error *err);
@@ -98,7 +100,8 @@ int sl_search_stage_add(sl_search_stage *s, uint64_t seq, const sl_value *rec, s
                         sl_error *err);
 /* End the batch (commit the transaction). */
 int sl_search_stage_end(sl_search_stage *s, sl_error *err);
-/* Close the connection (the file stays for the merge). */
+/* Close the connection, rolling back a batch that was begun but not ended
+ * (the file stays for the merge; NULL is ignored). */
 void sl_search_stage_close(sl_search_stage *s);
 
 /* Merge stage files into the index at index_path (created with layout l
@@ -166,6 +169,8 @@ int sl_search_index_count(sl_search_index *ix, const sl_search_request *req, uin
  * or timestamp, "now", or an age before now_ms such as 15m, 1h, 7d, 2w
  * (units s, m, h, d, w). SL_EINVAL otherwise. */
 int sl_search_parse_time(const char *text, int64_t now_ms, int64_t *out_ms);
+/* Epoch milliseconds as "2024-11-22T18:26:40.663Z" (UTC) into out. */
+void sl_search_format_time(int64_t ms, char *out, size_t size);
 /* Time value of a record field as epoch milliseconds: integers and
  * doubles are milliseconds, strings are digits (milliseconds) or ISO 8601,
  * TIMESTAMP and DATE values convert. Returns false when v has no such

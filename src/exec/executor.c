@@ -23,6 +23,7 @@ typedef struct exec_state {
     work_item *items;
     size_t n_items;
     size_t next_item;          /* atomic */
+    size_t split_base;         /* splits planned by earlier stages and sources */
     pthread_mutex_t lock;      /* guards first_error */
     int failed;                /* atomic flag */
     sl_error first_error;
@@ -254,8 +255,11 @@ static bool inputs_complete(const sl_node *n, const bool *complete) {
  * descendants (breakers complete only when sealed). */
 static void mark_complete(const sl_node *n, bool *complete) {
     complete[n->index] = true;
-    for (size_t c = 0; c < n->n_children; c++)
-        if (!sl_node_is_breaker(n->children[c])) mark_complete(n->children[c], complete);
+    for (size_t c = 0; c < n->n_children; c++) {
+        const sl_node *child = n->children[c];
+        /* a node with several inputs (union) completes with its last input */
+        if (!sl_node_is_breaker(child) && inputs_complete(child, complete)) mark_complete(child, complete);
+    }
 }
 
 /* Run the splits of `stage` (nodes acting as sources) on the worker pool. */
@@ -272,9 +276,15 @@ static int run_stage(exec_state *ex, worker *workers, int threads, sl_node **sta
     free(ex->items);
     ex->items = sl_xcalloc(n_items ? n_items : 1, sizeof *ex->items);
     ex->n_items = 0;
-    for (size_t k = 0; k < n_stage; k++)
-        for (size_t j = 0; j < n_splits[stage[k]->index]; j++)
+    for (size_t k = 0; k < n_stage; k++) {
+        for (size_t j = 0; j < n_splits[stage[k]->index]; j++) {
+            /* run-wide split numbers: part files and input order (seq) stay unique when several
+             * sources or stages feed one node (union) */
+            splits[stage[k]->index][j].index += (uint32_t)ex->split_base;
             ex->items[ex->n_items++] = (work_item){stage[k], &splits[stage[k]->index][j]};
+        }
+        ex->split_base += n_splits[stage[k]->index];
+    }
     ex->next_item = 0;
     __atomic_fetch_add(&ex->run.splits_total, n_items, __ATOMIC_RELAXED);
     int active = threads < (int)n_items ? threads : (int)n_items;

@@ -10,14 +10,18 @@ extern const sl_node_type sl_read_file_type;
 extern const sl_node_type sl_write_file_type;
 extern const sl_node_type sl_read_dynamodb_type;
 extern const sl_node_type sl_write_dynamodb_type;
+extern const sl_node_type sl_write_opensearch_type;
+extern const sl_node_type sl_search_index_type;
 extern const sl_node_type sl_select_fields_type;
 extern const sl_node_type sl_drop_fields_type;
 extern const sl_node_type sl_rename_field_type;
 extern const sl_node_type sl_apply_mapping_type;
 extern const sl_node_type sl_filter_type;
 extern const sl_node_type sl_derive_type;
+extern const sl_node_type sl_map_type, sl_flat_map_type, sl_filter_fn_type;
 extern const sl_node_type sl_sort_type;
 extern const sl_node_type sl_coalesce_type;
+extern const sl_node_type sl_aggregate_type, sl_limit_type, sl_dedupe_type, sl_union_type, sl_drop_null_fields_type, sl_fill_missing_type, sl_spigot_type, sl_resolve_choice_type, sl_unbox_type, sl_flatten_type, sl_unnest_type;
 
 static const sl_node_type *const node_types[] = {
     /* sources */
@@ -30,11 +34,15 @@ static const sl_node_type *const node_types[] = {
     &sl_rename_field_type,
     &sl_filter_type,
     &sl_derive_type,
+    &sl_map_type, &sl_flat_map_type, &sl_filter_fn_type,
     &sl_sort_type,
     &sl_coalesce_type,
+    &sl_aggregate_type, &sl_limit_type, &sl_dedupe_type, &sl_union_type, &sl_drop_null_fields_type, &sl_fill_missing_type, &sl_spigot_type, &sl_resolve_choice_type, &sl_unbox_type, &sl_flatten_type, &sl_unnest_type,
     /* targets */
     &sl_write_file_type,
     &sl_write_dynamodb_type,
+    &sl_write_opensearch_type,
+    &sl_search_index_type,
 };
 
 const sl_node_type *sl_node_type_find(const char *name) {

@@ -52,6 +52,11 @@ typedef struct sl_format_opts {
     bool infer_types;
     const sl_value *types;      /* CSV per-column type overrides: STRUCT column → type name, or NULL */
     bool multiline;             /* CSV quoted fields may hold newlines */
+    /* Parquet reader: top-level columns to read (LIST of strings, NULL:
+     * all) and a predicate whose column statistics let row groups be
+     * skipped (expression text, NULL: none). */
+    const sl_value *columns;
+    const char *predicate;
     /* Parquet writer: page codec name (NULL: snappy), row group and page
      * sizes in bytes (0: default), data page version (0: 1). */
     const char *parquet_compression;
@@ -98,6 +103,15 @@ typedef struct sl_format {
                        sl_error *err);
     int (*object_next)(void *dec, sl_decode_ctx *ctx, sl_error *err);
     void (*object_close)(void *dec);
+    /* Optional, for random-access objects made of independent parts
+     * (Parquet's row groups): like object_open, but the reader returns only
+     * the parts whose data lies mostly in bytes [offset, offset + length)
+     * of the object (length UINT64_MAX: to its end; size: the object's
+     * size). When set, the file source cuts objects larger than split_size
+     * into such ranges so several workers share one big object; each part
+     * belongs to exactly one range. */
+    int (*object_open_range)(sl_store *store, const char *url, uint64_t size, uint64_t offset, uint64_t length,
+                             const sl_format_opts *o, void **dec, sl_error *err);
 } sl_format;
 
 const sl_format *sl_format_find(const char *name);

@@ -69,7 +69,59 @@ void sl_parquet_encoder_free(void *enc);
 uint64_t sl_parquet_encoder_dropped(const void *enc);
 
 /* ---- reader (parquet_read.c) ----
- * The reader engineer declares sl_parquet_object_open / _next / _close
- * here and adds them to the "parquet" entry of formats[] in format.c. */
+ * Random-access decoding (format.h: object_open / object_next /
+ * object_close). Reads PLAIN, dictionary, RLE, DELTA_BINARY_PACKED,
+ * DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT data,
+ * pages v1 and v2, uncompressed/snappy/gzip/zstd/lz4_raw, nested
+ * struct/list/map columns. Types: STRING/ENUM/JSON → string; DATE → date;
+ * TIMESTAMP millis/micros/nanos and INT96 → timestamp (microseconds; nanos
+ * truncated); DECIMAL → decimal text (exact); unsigned 64-bit values beyond
+ * the long range → decimal text; TIME → "HH:MM:SS[.f]" string; UUID →
+ * canonical string; MAP → struct keyed by the keys' text; other byte
+ * arrays → binary. A null value is a field holding null. */
+
+/* Open the object at url (size bytes; UINT64_MAX: ask the store) and read
+ * its footer. Options used: o->columns (LIST of top-level column names:
+ * read only those, in that order; NULL: every column) and o->predicate
+ * (expression text: row groups whose column statistics show that no row
+ * can satisfy it are skipped — rows are NOT filtered, a filter node does
+ * that). On success *dec is the reader (free with sl_parquet_object_close).
+ * Errors: SL_EPARSE for a file that is not Parquet, truncated or corrupt;
+ * SL_EINVAL for a column the file does not have or a bad predicate;
+ * SL_EIO from the store. err->file names the object and err->offset the
+ * byte offset when known. */
+int sl_parquet_object_open(sl_store *store, const char *url, uint64_t size, const sl_format_opts *o, void **dec,
+                           sl_error *err);
+/* Only the row groups whose middle byte lies in [offset, offset + length)
+ * (length UINT64_MAX: to the end) — format.h's object_open_range: the
+ * ranges of a partition of the object read every row group exactly once.
+ * Records keep their row numbers in the whole file. */
+int sl_parquet_object_open_range(sl_store *store, const char *url, uint64_t size, uint64_t offset, uint64_t length,
+                                 const sl_format_opts *o, void **dec, sl_error *err);
+/* The same over a whole file in memory (data must outlive the reader);
+ * name is used in messages. For tests and the fuzzer. */
+int sl_parquet_mem_open(const void *data, size_t len, const char *name, const sl_format_opts *o, void **dec,
+                        sl_error *err);
+/* Append up to ctx->max_records records to ctx->batch (everything in the
+ * batch arena). Returns 1 while it produced records, 0 at the end, or a
+ * negative status with err naming the object, column, row group and what
+ * is wrong. ctx->batch->bytes_in grows by the bytes fetched. */
+int sl_parquet_object_next(void *dec, sl_decode_ctx *ctx, sl_error *err);
+void sl_parquet_object_close(void *dec); /* NULL is ignored */
+
+/* What a reader did so far. */
+typedef struct sl_parquet_read_stats {
+    uint32_t row_groups;         /* in the file */
+    uint32_t row_groups_in_range; /* in the range opened (all for a whole object) */
+    uint32_t row_groups_read;    /* fetched and decoded */
+    uint32_t row_groups_skipped; /* ruled out by the predicate's statistics */
+    uint32_t columns_read;       /* leaf columns fetched per row group */
+    uint64_t rows;               /* in the file (footer) */
+    uint64_t rows_read;          /* records returned */
+    uint64_t pages;              /* data pages decoded */
+    uint64_t bytes_read;         /* bytes fetched from the store, footer included */
+} sl_parquet_read_stats;
+
+void sl_parquet_read_stats_get(const void *dec, sl_parquet_read_stats *out);
 
 #endif

@@ -49,9 +49,7 @@ static void logical_type_write(sl_thrift_writer *w, const sl_pq_logical_type *t)
         sl_thrift_field_bool(w, 2, t->is_signed);
         sl_thrift_struct_end(w);
         break;
-    default:
-        empty_struct_field(w, (int16_t)t->kind);
-        break;
+    default: empty_struct_field(w, (int16_t)t->kind); break;
     }
     sl_thrift_struct_end(w);
 }
@@ -88,9 +86,11 @@ void sl_pq_column_meta_write(sl_thrift_writer *w, const sl_pq_column_meta *m) {
     sl_thrift_struct_begin(w);
     sl_thrift_field_i32(w, 1, m->type);
     sl_thrift_field_list_begin(w, 2, SL_THRIFT_I32, m->n_encodings);
-    for (uint32_t i = 0; i < m->n_encodings; i++) sl_thrift_write_i32(w, m->encodings[i]);
+    for (uint32_t i = 0; i < m->n_encodings; i++)
+        sl_thrift_write_i32(w, m->encodings[i]);
     sl_thrift_field_list_begin(w, 3, SL_THRIFT_BINARY, m->n_path);
-    for (uint32_t i = 0; i < m->n_path; i++) sl_thrift_write_binary(w, m->path[i], m->path_len[i]);
+    for (uint32_t i = 0; i < m->n_path; i++)
+        sl_thrift_write_binary(w, m->path[i], m->path_len[i]);
     sl_thrift_field_i32(w, 4, m->codec);
     sl_thrift_field_i64(w, 5, m->num_values);
     sl_thrift_field_i64(w, 6, m->total_uncompressed_size);
@@ -117,10 +117,10 @@ void sl_pq_column_meta_write(sl_thrift_writer *w, const sl_pq_column_meta *m) {
 }
 
 /* A struct field whose body writer opens and closes the struct itself. */
-#define NESTED(w, id, call)                                                                                        \
-    do {                                                                                                           \
-        sl_thrift_field_begin(w, SL_THRIFT_STRUCT, id);                                                            \
-        call;                                                                                                      \
+#define NESTED(w, id, call)                                                                                            \
+    do {                                                                                                               \
+        sl_thrift_field_begin(w, SL_THRIFT_STRUCT, id);                                                                \
+        call;                                                                                                          \
     } while (0)
 
 void sl_pq_column_chunk_write(sl_thrift_writer *w, const sl_pq_column_chunk *c) {
@@ -142,7 +142,8 @@ void sl_pq_column_chunk_write(sl_thrift_writer *w, const sl_pq_column_chunk *c) 
 void sl_pq_row_group_write(sl_thrift_writer *w, const sl_pq_row_group *g) {
     sl_thrift_struct_begin(w);
     sl_thrift_field_list_begin(w, 1, SL_THRIFT_STRUCT, g->n_columns);
-    for (uint32_t i = 0; i < g->n_columns; i++) sl_pq_column_chunk_write(w, &g->columns[i]);
+    for (uint32_t i = 0; i < g->n_columns; i++)
+        sl_pq_column_chunk_write(w, &g->columns[i]);
     sl_thrift_field_i64(w, 2, g->total_byte_size);
     sl_thrift_field_i64(w, 3, g->num_rows);
     if (g->has_file_offset) sl_thrift_field_i64(w, 5, g->file_offset);
@@ -155,10 +156,12 @@ void sl_pq_file_meta_write(sl_thrift_writer *w, const sl_pq_file_meta *f) {
     sl_thrift_struct_begin(w);
     sl_thrift_field_i32(w, 1, f->version);
     sl_thrift_field_list_begin(w, 2, SL_THRIFT_STRUCT, f->n_schema);
-    for (uint32_t i = 0; i < f->n_schema; i++) sl_pq_schema_element_write(w, &f->schema[i]);
+    for (uint32_t i = 0; i < f->n_schema; i++)
+        sl_pq_schema_element_write(w, &f->schema[i]);
     sl_thrift_field_i64(w, 3, f->num_rows);
     sl_thrift_field_list_begin(w, 4, SL_THRIFT_STRUCT, f->n_row_groups);
-    for (uint32_t i = 0; i < f->n_row_groups; i++) sl_pq_row_group_write(w, &f->row_groups[i]);
+    for (uint32_t i = 0; i < f->n_row_groups; i++)
+        sl_pq_row_group_write(w, &f->row_groups[i]);
     if (f->n_key_value) key_values_write(w, 5, f->key_value, f->n_key_value);
     if (f->created_by) sl_thrift_field_binary(w, 6, f->created_by, f->created_by_len);
     if (f->write_column_orders) {
@@ -168,7 +171,7 @@ void sl_pq_file_meta_write(sl_thrift_writer *w, const sl_pq_file_meta *f) {
         sl_thrift_field_list_begin(w, 7, SL_THRIFT_STRUCT, leaves);
         for (uint32_t i = 0; i < leaves; i++) {
             sl_thrift_struct_begin(w); /* union ColumnOrder */
-            empty_struct_field(w, 1); /* TYPE_ORDER */
+            empty_struct_field(w, 1);  /* TYPE_ORDER */
             sl_thrift_struct_end(w);
         }
     }
@@ -233,9 +236,10 @@ int sl_pq_page_header_encode(const sl_pq_page_header *h, sl_buf *out) {
 
 /* Field loop: for each field of the struct just entered, run the body with
  * `type` and `id` set; unknown fields must be skipped by the body. */
-#define FOR_FIELDS(r, type, id)                                                                                    \
-    for (int type, fr_; (fr_ = sl_thrift_read_field(r, &type, &id)) != 0;)                                         \
-        if (fr_ < 0) return SL_EPARSE;                                                                             \
+#define FOR_FIELDS(r, type, id)                                                                                        \
+    for (int type, fr_; (fr_ = sl_thrift_read_field(r, &type, &id)) != 0;)                                             \
+        if (fr_ < 0)                                                                                                   \
+            return SL_EPARSE;                                                                                          \
         else
 
 static int expect(sl_thrift_reader *r, int type, int want, const char *what) {
@@ -285,12 +289,30 @@ int sl_pq_statistics_read(sl_thrift_reader *r, sl_pq_statistics *s) {
     FOR_FIELDS(r, t, id) {
         int rc;
         switch (id) {
-        case 1: rc = read_bin_field(r, t, &s->max, &s->max_len, bad); s->has_max = true; break;
-        case 2: rc = read_bin_field(r, t, &s->min, &s->min_len, bad); s->has_min = true; break;
-        case 3: rc = read_i64_field(r, t, &s->null_count, bad); s->has_null_count = true; break;
-        case 4: rc = read_i64_field(r, t, &s->distinct_count, bad); s->has_distinct_count = true; break;
-        case 5: rc = read_bin_field(r, t, &s->max_value, &s->max_value_len, bad); s->has_max_value = true; break;
-        case 6: rc = read_bin_field(r, t, &s->min_value, &s->min_value_len, bad); s->has_min_value = true; break;
+        case 1:
+            rc = read_bin_field(r, t, &s->max, &s->max_len, bad);
+            s->has_max = true;
+            break;
+        case 2:
+            rc = read_bin_field(r, t, &s->min, &s->min_len, bad);
+            s->has_min = true;
+            break;
+        case 3:
+            rc = read_i64_field(r, t, &s->null_count, bad);
+            s->has_null_count = true;
+            break;
+        case 4:
+            rc = read_i64_field(r, t, &s->distinct_count, bad);
+            s->has_distinct_count = true;
+            break;
+        case 5:
+            rc = read_bin_field(r, t, &s->max_value, &s->max_value_len, bad);
+            s->has_max_value = true;
+            break;
+        case 6:
+            rc = read_bin_field(r, t, &s->min_value, &s->min_value_len, bad);
+            s->has_min_value = true;
+            break;
         default: rc = sl_thrift_skip(r, t); break;
         }
         if (rc) return SL_EPARSE;
@@ -315,15 +337,20 @@ static int logical_member_read(sl_thrift_reader *r, int16_t kind, sl_pq_logical_
     int16_t id;
     FOR_FIELDS(r, t, id) {
         int rc = 0;
-        if (kind == SL_PQ_LT_DECIMAL && id == 1) rc = read_i32_field(r, t, &lt->decimal_scale, bad);
-        else if (kind == SL_PQ_LT_DECIMAL && id == 2) rc = read_i32_field(r, t, &lt->decimal_precision, bad);
+        if (kind == SL_PQ_LT_DECIMAL && id == 1)
+            rc = read_i32_field(r, t, &lt->decimal_scale, bad);
+        else if (kind == SL_PQ_LT_DECIMAL && id == 2)
+            rc = read_i32_field(r, t, &lt->decimal_precision, bad);
         else if ((kind == SL_PQ_LT_TIME || kind == SL_PQ_LT_TIMESTAMP) && id == 1)
             rc = read_bool_field(r, t, &lt->is_adjusted_to_utc, bad);
         else if ((kind == SL_PQ_LT_TIME || kind == SL_PQ_LT_TIMESTAMP) && id == 2)
             rc = enter_struct(r, t, bad) || time_unit_read(r, &lt->unit) ? SL_EPARSE : 0;
-        else if (kind == SL_PQ_LT_INTEGER && id == 1 && t == SL_THRIFT_I8) rc = sl_thrift_read_i8(r, &lt->bit_width);
-        else if (kind == SL_PQ_LT_INTEGER && id == 2) rc = read_bool_field(r, t, &lt->is_signed, bad);
-        else rc = sl_thrift_skip(r, t);
+        else if (kind == SL_PQ_LT_INTEGER && id == 1 && t == SL_THRIFT_I8)
+            rc = sl_thrift_read_i8(r, &lt->bit_width);
+        else if (kind == SL_PQ_LT_INTEGER && id == 2)
+            rc = read_bool_field(r, t, &lt->is_signed, bad);
+        else
+            rc = sl_thrift_skip(r, t);
         if (rc) return SL_EPARSE;
     }
     return 0;
@@ -362,7 +389,10 @@ int sl_pq_schema_element_read(sl_thrift_reader *r, sl_arena *a, sl_pq_schema_ele
             e->type = (sl_pq_type)v;
             e->has_type = true;
             break;
-        case 2: rc = read_i32_field(r, t, &e->type_length, bad); e->has_type_length = true; break;
+        case 2:
+            rc = read_i32_field(r, t, &e->type_length, bad);
+            e->has_type_length = true;
+            break;
         case 3:
             rc = read_i32_field(r, t, &v, bad);
             if (!rc && (v < SL_PQ_REQUIRED || v > SL_PQ_REPEATED))
@@ -370,7 +400,10 @@ int sl_pq_schema_element_read(sl_thrift_reader *r, sl_arena *a, sl_pq_schema_ele
             e->repetition_type = (sl_pq_repetition)v;
             e->has_repetition = true;
             break;
-        case 4: rc = read_str_field(r, t, &e->name, &e->name_len, bad); has_name = true; break;
+        case 4:
+            rc = read_str_field(r, t, &e->name, &e->name_len, bad);
+            has_name = true;
+            break;
         case 5:
             rc = read_i32_field(r, t, &e->num_children, bad);
             if (!rc && e->num_children < 0) rc = sl_thrift_fail(r, "SchemaElement: negative num_children");
@@ -381,9 +414,18 @@ int sl_pq_schema_element_read(sl_thrift_reader *r, sl_arena *a, sl_pq_schema_ele
             e->converted_type = (sl_pq_converted)v;
             e->has_converted_type = true;
             break;
-        case 7: rc = read_i32_field(r, t, &e->scale, bad); e->has_scale = true; break;
-        case 8: rc = read_i32_field(r, t, &e->precision, bad); e->has_precision = true; break;
-        case 9: rc = read_i32_field(r, t, &e->field_id, bad); e->has_field_id = true; break;
+        case 7:
+            rc = read_i32_field(r, t, &e->scale, bad);
+            e->has_scale = true;
+            break;
+        case 8:
+            rc = read_i32_field(r, t, &e->precision, bad);
+            e->has_precision = true;
+            break;
+        case 9:
+            rc = read_i32_field(r, t, &e->field_id, bad);
+            e->has_field_id = true;
+            break;
         case 10: rc = enter_struct(r, t, bad) || logical_type_read(r, &e->logical_type) ? SL_EPARSE : 0; break;
         default: rc = sl_thrift_skip(r, t); break;
         }
@@ -406,11 +448,13 @@ static int key_values_read(sl_thrift_reader *r, sl_arena *a, int type, sl_pq_key
         int16_t id;
         FOR_FIELDS(r, t, id) {
             int rc;
-            if (id == 1) rc = read_str_field(r, t, &kv[i].key, &kv[i].key_len, "KeyValue: key is not a string");
+            if (id == 1)
+                rc = read_str_field(r, t, &kv[i].key, &kv[i].key_len, "KeyValue: key is not a string");
             else if (id == 2) {
                 rc = read_str_field(r, t, &kv[i].value, &kv[i].value_len, "KeyValue: value is not a string");
                 kv[i].has_value = true;
-            } else rc = sl_thrift_skip(r, t);
+            } else
+                rc = sl_thrift_skip(r, t);
             if (rc) return SL_EPARSE;
         }
         if (!kv[i].key) kv[i].key = "";
@@ -466,8 +510,10 @@ static int encoding_stats_read(sl_thrift_reader *r, sl_arena *a, int type, sl_pq
         FOR_FIELDS(r, t, id) {
             int32_t v = 0;
             int rc;
-            if (id >= 1 && id <= 3) rc = read_i32_field(r, t, &v, bad);
-            else rc = sl_thrift_skip(r, t);
+            if (id >= 1 && id <= 3)
+                rc = read_i32_field(r, t, &v, bad);
+            else
+                rc = sl_thrift_skip(r, t);
             if (rc) return SL_EPARSE;
             if (id == 1) s->page_type = (sl_pq_page_type)v;
             if (id == 2) s->encoding = (sl_pq_encoding)v;
@@ -505,7 +551,10 @@ int sl_pq_column_meta_read(sl_thrift_reader *r, sl_arena *a, sl_pq_column_meta *
         case 7: rc = read_i64_field(r, t, &m->total_compressed_size, bad); break;
         case 8: rc = key_values_read(r, a, t, &m->key_value, &m->n_key_value); break;
         case 9: rc = read_i64_field(r, t, &m->data_page_offset, bad); break;
-        case 10: rc = read_i64_field(r, t, &m->index_page_offset, bad); m->has_index_page_offset = true; break;
+        case 10:
+            rc = read_i64_field(r, t, &m->index_page_offset, bad);
+            m->has_index_page_offset = true;
+            break;
         case 11:
             rc = read_i64_field(r, t, &m->dictionary_page_offset, bad);
             m->has_dictionary_page_offset = true;
@@ -540,9 +589,15 @@ int sl_pq_column_chunk_read(sl_thrift_reader *r, sl_arena *a, sl_pq_column_chunk
             rc = enter_struct(r, t, bad) || sl_pq_column_meta_read(r, a, &c->meta_data) ? SL_EPARSE : 0;
             c->has_meta_data = true;
             break;
-        case 4: rc = read_i64_field(r, t, &c->offset_index_offset, bad); c->has_offset_index = true; break;
+        case 4:
+            rc = read_i64_field(r, t, &c->offset_index_offset, bad);
+            c->has_offset_index = true;
+            break;
         case 5: rc = read_i32_field(r, t, &c->offset_index_length, bad); break;
-        case 6: rc = read_i64_field(r, t, &c->column_index_offset, bad); c->has_column_index = true; break;
+        case 6:
+            rc = read_i64_field(r, t, &c->column_index_offset, bad);
+            c->has_column_index = true;
+            break;
         case 7: rc = read_i32_field(r, t, &c->column_index_length, bad); break;
         default: rc = sl_thrift_skip(r, t); break;
         }
@@ -569,20 +624,29 @@ int sl_pq_row_group_read(sl_thrift_reader *r, sl_arena *a, sl_pq_row_group *g) {
             g->columns = sl_arena_calloc(a, (size_t)n * sizeof *g->columns + 1);
             g->n_columns = n;
             rc = 0;
-            for (uint32_t i = 0; i < n && !rc; i++) rc = sl_pq_column_chunk_read(r, a, &g->columns[i]);
+            for (uint32_t i = 0; i < n && !rc; i++)
+                rc = sl_pq_column_chunk_read(r, a, &g->columns[i]);
             has_columns = true;
             break;
         }
         case 2: rc = read_i64_field(r, t, &g->total_byte_size, bad); break;
-        case 3: rc = read_i64_field(r, t, &g->num_rows, bad); has_rows = true; break;
-        case 5: rc = read_i64_field(r, t, &g->file_offset, bad); g->has_file_offset = true; break;
+        case 3:
+            rc = read_i64_field(r, t, &g->num_rows, bad);
+            has_rows = true;
+            break;
+        case 5:
+            rc = read_i64_field(r, t, &g->file_offset, bad);
+            g->has_file_offset = true;
+            break;
         case 6:
             rc = read_i64_field(r, t, &g->total_compressed_size, bad);
             g->has_total_compressed_size = true;
             break;
         case 7:
-            if (t != SL_THRIFT_I16 && t != SL_THRIFT_I32) rc = sl_thrift_fail(r, bad);
-            else rc = sl_thrift_read_i16(r, &g->ordinal);
+            if (t != SL_THRIFT_I16 && t != SL_THRIFT_I32)
+                rc = sl_thrift_fail(r, bad);
+            else
+                rc = sl_thrift_read_i16(r, &g->ordinal);
             g->has_ordinal = true;
             break;
         default: rc = sl_thrift_skip(r, t); break;
@@ -611,16 +675,21 @@ int sl_pq_file_meta_read(sl_thrift_reader *r, sl_arena *a, sl_pq_file_meta *f) {
                 return sl_thrift_fail(r, "FileMetaData: schema is not a list of structs");
             f->schema = sl_arena_calloc(a, (size_t)n * sizeof *f->schema + 1);
             f->n_schema = n;
-            for (uint32_t i = 0; i < n && !rc; i++) rc = sl_pq_schema_element_read(r, a, &f->schema[i]);
+            for (uint32_t i = 0; i < n && !rc; i++)
+                rc = sl_pq_schema_element_read(r, a, &f->schema[i]);
             has_schema = true;
             break;
-        case 3: rc = read_i64_field(r, t, &f->num_rows, bad); has_rows = true; break;
+        case 3:
+            rc = read_i64_field(r, t, &f->num_rows, bad);
+            has_rows = true;
+            break;
         case 4:
             if (t != SL_THRIFT_LIST || sl_thrift_read_list_begin(r, &et, &n) || et != SL_THRIFT_STRUCT)
                 return sl_thrift_fail(r, "FileMetaData: row_groups is not a list of structs");
             f->row_groups = sl_arena_calloc(a, (size_t)n * sizeof *f->row_groups + 1);
             f->n_row_groups = n;
-            for (uint32_t i = 0; i < n && !rc; i++) rc = sl_pq_row_group_read(r, a, &f->row_groups[i]);
+            for (uint32_t i = 0; i < n && !rc; i++)
+                rc = sl_pq_row_group_read(r, a, &f->row_groups[i]);
             has_row_groups = true;
             break;
         case 5: rc = key_values_read(r, a, t, &f->key_value, &f->n_key_value); break;
@@ -629,7 +698,8 @@ int sl_pq_file_meta_read(sl_thrift_reader *r, sl_arena *a, sl_pq_file_meta *f) {
             if (t != SL_THRIFT_LIST || sl_thrift_read_list_begin(r, &et, &n))
                 return sl_thrift_fail(r, "FileMetaData: column_orders is not a list");
             f->n_column_orders = n;
-            for (uint32_t i = 0; i < n && !rc; i++) rc = sl_thrift_skip(r, et);
+            for (uint32_t i = 0; i < n && !rc; i++)
+                rc = sl_thrift_skip(r, et);
             break;
         default: rc = sl_thrift_skip(r, t); break;
         }
@@ -651,9 +721,18 @@ static int data_page_header_read(sl_thrift_reader *r, sl_pq_data_page_header *d)
         int32_t v = 0;
         switch (id) {
         case 1: rc = read_i32_field(r, t, &d->num_values, bad); break;
-        case 2: rc = read_i32_field(r, t, &v, bad); d->encoding = (sl_pq_encoding)v; break;
-        case 3: rc = read_i32_field(r, t, &v, bad); d->definition_level_encoding = (sl_pq_encoding)v; break;
-        case 4: rc = read_i32_field(r, t, &v, bad); d->repetition_level_encoding = (sl_pq_encoding)v; break;
+        case 2:
+            rc = read_i32_field(r, t, &v, bad);
+            d->encoding = (sl_pq_encoding)v;
+            break;
+        case 3:
+            rc = read_i32_field(r, t, &v, bad);
+            d->definition_level_encoding = (sl_pq_encoding)v;
+            break;
+        case 4:
+            rc = read_i32_field(r, t, &v, bad);
+            d->repetition_level_encoding = (sl_pq_encoding)v;
+            break;
         case 5:
             rc = enter_struct(r, t, bad) || sl_pq_statistics_read(r, &d->statistics) ? SL_EPARSE : 0;
             d->has_statistics = true;
@@ -677,9 +756,18 @@ static int dictionary_page_header_read(sl_thrift_reader *r, sl_pq_dictionary_pag
         int rc;
         int32_t v = 0;
         switch (id) {
-        case 1: rc = read_i32_field(r, t, &d->num_values, bad); has_n = true; break;
-        case 2: rc = read_i32_field(r, t, &v, bad); d->encoding = (sl_pq_encoding)v; break;
-        case 3: rc = read_bool_field(r, t, &d->is_sorted, bad); d->has_is_sorted = true; break;
+        case 1:
+            rc = read_i32_field(r, t, &d->num_values, bad);
+            has_n = true;
+            break;
+        case 2:
+            rc = read_i32_field(r, t, &v, bad);
+            d->encoding = (sl_pq_encoding)v;
+            break;
+        case 3:
+            rc = read_bool_field(r, t, &d->is_sorted, bad);
+            d->has_is_sorted = true;
+            break;
         default: rc = sl_thrift_skip(r, t); break;
         }
         if (rc) return SL_EPARSE;
@@ -701,7 +789,10 @@ static int data_page_header_v2_read(sl_thrift_reader *r, sl_pq_data_page_header_
         case 1: rc = read_i32_field(r, t, &d->num_values, bad); break;
         case 2: rc = read_i32_field(r, t, &d->num_nulls, bad); break;
         case 3: rc = read_i32_field(r, t, &d->num_rows, bad); break;
-        case 4: rc = read_i32_field(r, t, &v, bad); d->encoding = (sl_pq_encoding)v; break;
+        case 4:
+            rc = read_i32_field(r, t, &v, bad);
+            d->encoding = (sl_pq_encoding)v;
+            break;
         case 5: rc = read_i32_field(r, t, &d->definition_levels_byte_length, bad); break;
         case 6: rc = read_i32_field(r, t, &d->repetition_levels_byte_length, bad); break;
         case 7: rc = read_bool_field(r, t, &d->is_compressed, bad); break;
@@ -731,17 +822,22 @@ int sl_pq_page_header_read(sl_thrift_reader *r, sl_pq_page_header *h) {
         int rc;
         int32_t v = 0;
         switch (id) {
-        case 1: rc = read_i32_field(r, t, &v, bad); h->type = (sl_pq_page_type)v; break;
+        case 1:
+            rc = read_i32_field(r, t, &v, bad);
+            h->type = (sl_pq_page_type)v;
+            break;
         case 2: rc = read_i32_field(r, t, &h->uncompressed_page_size, bad); break;
         case 3: rc = read_i32_field(r, t, &h->compressed_page_size, bad); break;
-        case 4: rc = read_i32_field(r, t, &h->crc, bad); h->has_crc = true; break;
+        case 4:
+            rc = read_i32_field(r, t, &h->crc, bad);
+            h->has_crc = true;
+            break;
         case 5:
             rc = enter_struct(r, t, bad) || data_page_header_read(r, &h->data_page_header) ? SL_EPARSE : 0;
             h->has_data_page_header = true;
             break;
         case 7:
-            rc = enter_struct(r, t, bad) || dictionary_page_header_read(r, &h->dictionary_page_header) ? SL_EPARSE
-                                                                                                      : 0;
+            rc = enter_struct(r, t, bad) || dictionary_page_header_read(r, &h->dictionary_page_header) ? SL_EPARSE : 0;
             h->has_dictionary_page_header = true;
             break;
         case 8:

@@ -152,8 +152,8 @@ typedef struct sl_pq_logical_type {
 
 /* One node of the flattened schema (depth-first; the root first). */
 typedef struct sl_pq_schema_element {
-    bool has_type, has_type_length, has_repetition, has_num_children, has_converted_type, has_scale,
-        has_precision, has_field_id;
+    bool has_type, has_type_length, has_repetition, has_num_children, has_converted_type, has_scale, has_precision,
+        has_field_id;
     sl_pq_type type;
     int32_t type_length;
     sl_pq_repetition repetition_type;
@@ -184,8 +184,8 @@ typedef struct sl_pq_column_meta {
     uint32_t n_encodings;
     sl_pq_encoding *encodings;
     uint32_t n_path;
-    const char **path;      /* path_in_schema components … */
-    uint32_t *path_len;     /* … and their lengths */
+    const char **path;  /* path_in_schema components … */
+    uint32_t *path_len; /* … and their lengths */
     sl_pq_codec codec;
     int64_t num_values;
     int64_t total_uncompressed_size;

@@ -56,18 +56,29 @@
  * distinct values in index order, compressed.
  *
  * Dictionary policy: every column but booleans starts a chunk with a
- * dictionary. At the first page of a chunk the dictionary is dropped when
- * it would not be smaller than PLAIN (dictionary + indices ≥ plain bytes);
+ * dictionary. Before the chunk's first page is written (checked every
+ * DICT_CHECK_EVERY values and at the page's end) the dictionary is dropped
+ * when it is not smaller than PLAIN (dictionary + indices ≥ plain bytes);
  * such a column then writes PLAIN in later row groups too. When a dictionary
  * outgrows dictionary_limit bytes mid-chunk, the pages already written keep
  * it and the rest of the chunk is PLAIN.
+ *
+ * Codec: every page and the dictionary page of a column chunk use the
+ * chunk's codec (ColumnMetaData.codec): the one asked for, except with
+ * snappy, a chunk whose first page snappy does not shrink by at least 1/8
+ * (random identifiers, hashes, already compressed bytes) is stored
+ * UNCOMPRESSED: a few percent more bytes for that column, no compression
+ * work on it for writer and readers.
  *
  * Statistics: per page (in the page header) and per column chunk (in
  * ColumnMetaData): null_count, min_value, max_value (the PLAIN encoding of
  * the value without length prefix; strings and binaries in unsigned byte
  * order, decimals and integers signed, doubles numeric without NaN, with
- * -0.0 as a zero minimum and +0.0 as a zero maximum). min/max are left out
- * when a value longer than STATS_MAX_BYTES was seen. FileMetaData lists
+ * -0.0 as a zero minimum and +0.0 as a zero maximum). Strings and binaries
+ * longer than STATS_MAX_BYTES (64) count as bounds of that size: the
+ * prefix below, the prefix with its last (ASCII, for strings) byte
+ * incremented above; min/max are left out when no such bound exists (a
+ * long value of bytes >= 0x7F only). FileMetaData lists
  * TYPE_ORDER column orders so readers trust min_value/max_value. After a
  * record is rejected (SL_ETYPE) part-way, the bounds may be looser than the
  * data (never wrong).
@@ -76,8 +87,9 @@
  * reach page_size; a row group when the sum over its columns reaches
  * row_group_size (both checked between records).
  *
- * The file schema is fixed by the first row group: its records are copied
- * into the encoder's arena and their schema computed (core/schema.h);
+ * The file schema is fixed by the first row group (which holds at most
+ * FIRST_GROUP_MAX = 4 MiB of data: its records are copied into the
+ * encoder's arena until the schema is known) and their schema computed (core/schema.h);
  * choice{long,double} widens to double; any other choice fails the run
  * (the message names the field). Later records: fields the schema lacks
  * are dropped (counted); a value of another type than its column's is
@@ -103,9 +115,14 @@
 #define SL_VERSION "0.0.0"
 #endif
 
-#define STATS_MAX_BYTES 256  /* longer min/max values: no min/max for the page/chunk */
-#define MAX_LEVEL 200        /* deepest nesting (definition level) we write */
+#define STATS_MAX_BYTES 64 /* longer min/max values are truncated (parquet-mr's default) */
+#define MAX_LEVEL 200      /* deepest nesting (definition level) we write */
 #define DICT_INITIAL_SLOTS 1024
+#define DICT_CHECK_EVERY 8192     /* values between checks of a new dictionary's worth */
+#define FIRST_GROUP_MAX (4 << 20) /* the first row group (the schema sample) holds at most this much */
+/* A finished row group goes to the output this much per record written, so
+ * the caller's output buffer stays small (it is flushed between records). */
+#define EMIT_STEP ((size_t)1 << 20)
 
 /* ================= options ================= */
 
@@ -118,11 +135,16 @@ void sl_parquet_write_opts_default(sl_parquet_write_opts *o) {
 }
 
 int sl_parquet_codec_parse(const char *name, int *codec) {
-    if (!strcmp(name, "snappy")) *codec = SL_PQ_SNAPPY;
-    else if (!strcmp(name, "gzip")) *codec = SL_PQ_GZIP;
-    else if (!strcmp(name, "zstd")) *codec = SL_PQ_ZSTD;
-    else if (!strcmp(name, "none") || !strcmp(name, "uncompressed")) *codec = SL_PQ_UNCOMPRESSED;
-    else return SL_EINVAL;
+    if (!strcmp(name, "snappy"))
+        *codec = SL_PQ_SNAPPY;
+    else if (!strcmp(name, "gzip"))
+        *codec = SL_PQ_GZIP;
+    else if (!strcmp(name, "zstd"))
+        *codec = SL_PQ_ZSTD;
+    else if (!strcmp(name, "none") || !strcmp(name, "uncompressed"))
+        *codec = SL_PQ_UNCOMPRESSED;
+    else
+        return SL_EINVAL;
     return SL_OK;
 }
 
@@ -145,14 +167,16 @@ int sl_parquet_write_opts_from(const sl_format_opts *fo, sl_parquet_write_opts *
 
 /* ================= small helpers ================= */
 
-static void reserve(sl_buf *b, size_t extra) {
-    if (sl_buf_reserve(b, extra)) { /* unlimited buffers: only allocation can fail, and that is fatal */
+static inline void reserve(sl_buf *b, size_t extra) {
+    if (b->cap - b->len > extra) return; /* sl_buf keeps one byte for its NUL */
+    if (sl_buf_reserve(b, extra)) {      /* unlimited buffers: only allocation can fail, and that is fatal */
         fprintf(stderr, "sluice: parquet buffer limit\n");
         abort();
     }
 }
 
 static void add(sl_buf *b, const void *p, size_t n) {
+    if (!n) return; /* p may be NULL */
     reserve(b, n);
     sl_buf_add_unchecked(b, p, n);
 }
@@ -206,57 +230,59 @@ static int bit_width(uint64_t max) {
 
 /* Values v[0..have) then zeros up to total (a multiple of 8), width bits
  * each, LSB first. */
-#define DEFINE_BITPACK(NAME, T)                                                                                    \
-    static void NAME(sl_buf *out, const T *v, size_t have, size_t total, int width) {                              \
-        reserve(out, total * (size_t)width / 8 + 8);                                                               \
-        uint8_t *p = (uint8_t *)out->data + out->len;                                                              \
-        uint64_t acc = 0;                                                                                          \
-        int bits = 0;                                                                                              \
-        for (size_t k = 0; k < total; k++) {                                                                       \
-            uint64_t x = k < have ? (uint64_t)v[k] : 0;                                                            \
-            acc |= x << bits;                                                                                      \
-            bits += width;                                                                                         \
-            while (bits >= 8) {                                                                                    \
-                *p++ = (uint8_t)acc;                                                                               \
-                acc >>= 8;                                                                                         \
-                bits -= 8;                                                                                         \
-            }                                                                                                      \
-        }                                                                                                          \
-        out->len = (size_t)(p - (uint8_t *)out->data);                                                             \
+#define DEFINE_BITPACK(NAME, T)                                                                                        \
+    static void NAME(sl_buf *out, const T *v, size_t have, size_t total, int width) {                                  \
+        reserve(out, total *(size_t)width / 8 + 8);                                                                    \
+        uint8_t *p = (uint8_t *)out->data + out->len;                                                                  \
+        uint64_t acc = 0;                                                                                              \
+        int bits = 0;                                                                                                  \
+        for (size_t k = 0; k < total; k++) {                                                                           \
+            uint64_t x = k < have ? (uint64_t)v[k] : 0;                                                                \
+            acc |= x << bits;                                                                                          \
+            bits += width;                                                                                             \
+            while (bits >= 8) {                                                                                        \
+                *p++ = (uint8_t)acc;                                                                                   \
+                acc >>= 8;                                                                                             \
+                bits -= 8;                                                                                             \
+            }                                                                                                          \
+        }                                                                                                              \
+        out->len = (size_t)(p - (uint8_t *)out->data);                                                                 \
     }
 
 /* Runs of 8 or more equal values become RLE runs; the rest bit-packed runs
  * of groups of 8 (the last group padded with zeros). */
-#define DEFINE_HYBRID(NAME, BITPACK, T)                                                                            \
-    static void NAME(sl_buf *out, const T *v, size_t n, int width) {                                               \
-        size_t vbytes = ((size_t)width + 7) / 8;                                                                   \
-        size_t i = 0;                                                                                              \
-        while (i < n) {                                                                                            \
-            size_t j = i + 1;                                                                                      \
-            while (j < n && v[j] == v[i]) j++;                                                                     \
-            if (j - i >= 8) {                                                                                      \
-                add_uvarint(out, (uint64_t)(j - i) << 1);                                                          \
-                uint8_t le[4] = {(uint8_t)v[i], (uint8_t)((uint64_t)v[i] >> 8), (uint8_t)((uint64_t)v[i] >> 16),   \
-                                 (uint8_t)((uint64_t)v[i] >> 24)};                                                 \
-                add(out, le, vbytes);                                                                              \
-                i = j;                                                                                             \
-                continue;                                                                                          \
-            }                                                                                                      \
-            size_t start = i, groups = 0;                                                                          \
-            for (;;) {                                                                                             \
-                i += 8;                                                                                            \
-                groups++;                                                                                          \
-                if (i >= n || groups >= (1u << 24)) break;                                                         \
-                if (i + 8 <= n) {                                                                                  \
-                    size_t k = 1;                                                                                  \
-                    while (k < 8 && v[i + k] == v[i]) k++;                                                         \
-                    if (k == 8) break;                                                                             \
-                }                                                                                                  \
-            }                                                                                                      \
-            if (i > n) i = n;                                                                                      \
-            add_uvarint(out, (uint64_t)groups << 1 | 1);                                                           \
-            BITPACK(out, v + start, i - start, groups * 8, width);                                                 \
-        }                                                                                                          \
+#define DEFINE_HYBRID(NAME, BITPACK, T)                                                                                \
+    static void NAME(sl_buf *out, const T *v, size_t n, int width) {                                                   \
+        size_t vbytes = ((size_t)width + 7) / 8;                                                                       \
+        size_t i = 0;                                                                                                  \
+        while (i < n) {                                                                                                \
+            size_t j = i + 1;                                                                                          \
+            while (j < n && v[j] == v[i])                                                                              \
+                j++;                                                                                                   \
+            if (j - i >= 8) {                                                                                          \
+                add_uvarint(out, (uint64_t)(j - i) << 1);                                                              \
+                uint8_t le[4] = {(uint8_t)v[i], (uint8_t)((uint64_t)v[i] >> 8), (uint8_t)((uint64_t)v[i] >> 16),       \
+                                 (uint8_t)((uint64_t)v[i] >> 24)};                                                     \
+                add(out, le, vbytes);                                                                                  \
+                i = j;                                                                                                 \
+                continue;                                                                                              \
+            }                                                                                                          \
+            size_t start = i, groups = 0;                                                                              \
+            for (;;) {                                                                                                 \
+                i += 8;                                                                                                \
+                groups++;                                                                                              \
+                if (i >= n || groups >= (1u << 24)) break;                                                             \
+                if (i + 8 <= n) {                                                                                      \
+                    size_t k = 1;                                                                                      \
+                    while (k < 8 && v[i + k] == v[i])                                                                  \
+                        k++;                                                                                           \
+                    if (k == 8) break;                                                                                 \
+                }                                                                                                      \
+            }                                                                                                          \
+            if (i > n) i = n;                                                                                          \
+            add_uvarint(out, (uint64_t)groups << 1 | 1);                                                               \
+            BITPACK(out, v + start, i - start, groups * 8, width);                                                     \
+        }                                                                                                              \
     }
 
 DEFINE_BITPACK(bitpack_u8, uint8_t)
@@ -266,40 +292,72 @@ DEFINE_HYBRID(hybrid_u32, bitpack_u32, uint32_t)
 
 /* ================= hashing and dictionaries ================= */
 
-static inline uint64_t mix64(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+static inline uint64_t load64(const uint8_t *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
 }
 
+static inline uint32_t load32(const uint8_t *p) {
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
+/* Equal bytes? Overlapping word loads for the short keys (field names,
+ * dictionary values) that dominate. */
+static inline bool bytes_eq(const void *a, const void *b, size_t n) {
+    const uint8_t *x = a, *y = b;
+    if (n >= 8) {
+        if (n <= 16) return load64(x) == load64(y) && load64(x + n - 8) == load64(y + n - 8);
+        return memcmp(x, y, n) == 0;
+    }
+    if (n >= 4) return load32(x) == load32(y) && load32(x + n - 4) == load32(y + n - 4);
+    if (n == 0) return true;
+    return x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]; /* n = 1..3: every byte */
+}
+
+static inline uint64_t mum(uint64_t a, uint64_t b) {
+    unsigned __int128 r = (unsigned __int128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* wyhash-style: one or two 64x64→128 multiplies for short keys. Fixed-size
+ * loads only (a variable-length memcpy of the tail would be a library call
+ * and a store-forwarding stall per value). */
 static inline uint64_t hash_bytes(const uint8_t *p, size_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0x100000001b3ULL);
-    while (n >= 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        h = (h ^ x) * 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 29;
-        p += 8;
-        n -= 8;
+    const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
+    uint64_t seed = k0 ^ n, a, b;
+    if (n <= 16) {
+        if (n >= 4) {
+            size_t mid = (n >> 3) << 2;
+            a = (uint64_t)load32(p) << 32 | load32(p + mid);
+            b = (uint64_t)load32(p + n - 4) << 32 | load32(p + n - 4 - mid);
+        } else if (n) {
+            a = (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+    } else {
+        const uint8_t *q = p;
+        size_t left = n;
+        for (; left > 16; q += 16, left -= 16)
+            seed = mum(load64(q) ^ k1, load64(q + 8) ^ seed);
+        a = load64(p + n - 16);
+        b = load64(p + n - 8);
     }
-    if (n) {
-        uint64_t x = 0;
-        memcpy(&x, p, n);
-        h = (h ^ x) * 0x94d049bb133111ebULL;
-    }
-    return mix64(h);
+    return mum(k1 ^ n, mum(a ^ k1, b ^ seed));
 }
 
 typedef struct dict {
     sl_buf data;    /* PLAIN encoding of the entries, in index order: the dictionary page */
     uint32_t *off;  /* entry → offset of its PLAIN encoding in data */
-    uint32_t *hash; /* entry → high bits of its hash */
     uint32_t *mark; /* entry → page sequence number that last counted it in page statistics */
     uint32_t n, cap;
-    uint32_t *slots; /* open addressing: entry + 1, 0 = empty */
+    /* open addressing, linear probing: high 32 bits the entry's hash, low
+     * 32 bits entry + 1 (0 = empty), so a probe is one load */
+    uint64_t *slots;
     uint32_t mask;
 } dict;
 
@@ -312,42 +370,48 @@ static void dict_reset(dict *d) {
 static void dict_free(dict *d) {
     sl_buf_free(&d->data);
     free(d->off);
-    free(d->hash);
     free(d->mark);
     free(d->slots);
     memset(d, 0, sizeof *d);
 }
 
 static void dict_grow_slots(dict *d) {
-    uint32_t nslots = d->slots ? (d->mask + 1) * 2 : DICT_INITIAL_SLOTS;
-    free(d->slots);
+    uint32_t old_n = d->slots ? d->mask + 1 : 0;
+    uint64_t *old = d->slots;
+    uint32_t nslots = old ? old_n * 2 : DICT_INITIAL_SLOTS;
     d->slots = sl_xcalloc(nslots, sizeof *d->slots);
     d->mask = nslots - 1;
-    for (uint32_t e = 0; e < d->n; e++) {
-        uint32_t s = d->hash[e] & d->mask;
-        while (d->slots[s]) s = (s + 1) & d->mask;
-        d->slots[s] = e + 1;
+    for (uint32_t i = 0; i < old_n; i++) {
+        if (!old[i]) continue;
+        uint32_t s = (uint32_t)(old[i] >> 32) & d->mask;
+        while (d->slots[s])
+            s = (s + 1) & d->mask;
+        d->slots[s] = old[i];
     }
+    free(old);
 }
 
 /* Index of the value key[0..len) (byte arrays: prefixed says the PLAIN form
- * carries a 4-byte length), added when new (*added set). */
-static inline uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len, bool prefixed, bool *added) {
+ * carries a 4-byte length), added when new. */
+static inline uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len, bool prefixed) {
     if (!d->slots) dict_grow_slots(d);
-    uint64_t h64 = prefixed || len != 8 ? hash_bytes(key, len) : mix64(*(const uint64_t *)(const void *)key);
+    uint64_t h64;
+    if (!prefixed && len == 8) {
+        h64 = mum(load64(key) ^ 0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL);
+    } else {
+        h64 = hash_bytes(key, len);
+    }
     uint32_t h = (uint32_t)(h64 >> 32);
     uint32_t s = h & d->mask;
     for (;;) {
-        uint32_t e = d->slots[s];
-        if (!e) break;
-        e--;
-        if (d->hash[e] == h) {
+        uint64_t slot = d->slots[s];
+        if (!slot) break;
+        if ((uint32_t)(slot >> 32) == h) {
+            uint32_t e = (uint32_t)slot - 1;
             const uint8_t *p = (const uint8_t *)d->data.data + d->off[e];
             if (prefixed) {
-                uint32_t l;
-                memcpy(&l, p, 4);
-                if (l == len && !memcmp(p + 4, key, len)) return e;
-            } else if (!memcmp(p, key, len)) {
+                if (load32(p) == len && bytes_eq(p + 4, key, len)) return e;
+            } else if (bytes_eq(p, key, len)) {
                 return e;
             }
         }
@@ -356,18 +420,15 @@ static inline uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len, bool 
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 1024;
         d->off = sl_xrealloc(d->off, (size_t)d->cap * sizeof *d->off);
-        d->hash = sl_xrealloc(d->hash, (size_t)d->cap * sizeof *d->hash);
         d->mark = sl_xrealloc(d->mark, (size_t)d->cap * sizeof *d->mark);
     }
     uint32_t e = d->n++;
     d->off[e] = (uint32_t)d->data.len;
-    d->hash[e] = h;
     d->mark[e] = UINT32_MAX;
     if (prefixed) add_u32le(&d->data, len);
     add(&d->data, key, len);
-    d->slots[s] = e + 1;
+    d->slots[s] = (uint64_t)h << 32 | (e + 1);
     if ((uint64_t)d->n * 2 > (uint64_t)d->mask + 1) dict_grow_slots(d);
-    *added = true;
     return e;
 }
 
@@ -386,43 +447,56 @@ enum leaf_kind {
     LK_DECFLBA /* decimal as FIXED_LEN_BYTE_ARRAY */
 };
 
+/* Statistics of a page or column chunk. Integers (booleans, dates,
+ * timestamps, INT64 decimals) and doubles keep typed bounds; byte kinds
+ * (strings, binaries, FIXED_LEN_BYTE_ARRAY decimals) keep the bytes, plus
+ * their first 8 bytes as big-endian integers so that most values are
+ * compared without touching the bounds' bytes. */
 typedef struct pstats {
-    bool has;       /* a non-null value was counted */
-    bool too_long;  /* a value longer than STATS_MAX_BYTES: no min/max */
+    bool has;      /* a non-null value was counted */
+    bool too_long; /* a long value had no upper bound of STATS_MAX_BYTES: no min/max */
     int64_t nulls;
+    int64_t imin, imax;
+    double dmin, dmax;
+    uint64_t pmin, pmax; /* byte kinds: order-preserving prefixes of min and max */
     uint8_t *min, *max;
     uint32_t min_len, max_len, min_cap, max_cap;
 } pstats;
 
 typedef struct pcol {
     /* schema */
-    int kind;              /* enum leaf_kind */
+    int kind; /* enum leaf_kind */
     sl_pq_type phys;
-    bool prefixed;         /* BYTE_ARRAY: PLAIN values carry a 4-byte length */
-    uint32_t type_length;  /* FIXED_LEN_BYTE_ARRAY */
+    bool prefixed;        /* BYTE_ARRAY: PLAIN values carry a 4-byte length */
+    uint32_t type_length; /* FIXED_LEN_BYTE_ARRAY */
     int dec_precision, dec_scale;
-    int dec_int_digits;    /* first row group scan */
+    int dec_int_digits; /* first row group scan */
     uint8_t max_def, max_rep;
-    char *dotted;          /* "metadata.tags[]" for messages (meta arena) */
-    const char **path;     /* path_in_schema (meta arena) */
+    char *dotted;      /* "metadata.tags[]" for messages (meta arena) */
+    const char **path; /* path_in_schema (meta arena) */
     uint32_t *path_len;
     uint32_t n_path;
     /* current page */
     u8vec def, rep;
-    u32vec idx;            /* dictionary indices while dict_on */
-    sl_buf plain;          /* PLAIN values while !dict_on (booleans: one byte each) */
-    uint32_t n_values;     /* non-null values in the page */
-    int64_t page_plain;    /* PLAIN bytes of the page's values */
+    u32vec idx;         /* dictionary indices while dict_on */
+    sl_buf plain;       /* PLAIN values while !dict_on (booleans: one byte each) */
+    uint32_t n_values;  /* non-null values in the page */
+    int64_t page_plain; /* PLAIN bytes of the page's values */
     uint64_t page_first_row;
     uint32_t page_seq;
     pstats page_stats, chunk_stats;
     /* dictionary */
     bool dict_on;
-    bool dict_never;       /* dictionary did not pay off once: PLAIN from the start */
+    bool dict_never; /* dictionary did not pay off once: PLAIN from the start */
     dict dict;
     uint32_t dict_pages, plain_pages;
+    int codec;              /* sl_pq_codec of the current chunk */
+    bool codec_fixed;       /* its first page was written */
+    size_t next_dict_check; /* index count at which the first page re-checks the dictionary's worth */
     /* chunk */
-    sl_buf pages;          /* encoded data pages of the current chunk */
+    sl_buf pages;      /* encoded data pages of the current chunk */
+    sl_buf done_pages; /* the previous chunk's pages, until emitted */
+    sl_buf done_dict;  /* the previous chunk's dictionary page (header + data), until emitted */
     int64_t chunk_levels;
     int64_t chunk_uncompressed, chunk_compressed;
 } pcol;
@@ -436,18 +510,19 @@ typedef struct col_mark {
 
 /* Node of the write schema (root, struct, list or leaf). */
 typedef struct pnode {
-    int kind;              /* SL_T_STRUCT, SL_T_LIST, or SL_T_NULL for a leaf */
+    int kind; /* SL_T_STRUCT, SL_T_LIST, or SL_T_NULL for a leaf */
     const char *name;
     uint32_t name_len;
-    uint8_t def;           /* definition level when this node's value is present */
-    uint8_t rep;           /* LIST: repetition level of its elements */
+    const char *dotted; /* "metadata.tags[]" for messages */
+    uint8_t def;        /* definition level when this node's value is present */
+    uint8_t rep;        /* LIST: repetition level of its elements */
     uint32_t first_leaf, end_leaf;
     struct pnode *children; /* STRUCT fields; LIST: one, the element */
     uint32_t n_children;
-    uint32_t hint;          /* record position where the field was last found */
-    pcol *col;              /* leaf */
-    const sl_schema *src;   /* while building */
-    sl_type value_type;     /* leaf: the record type */
+    uint32_t hint;        /* record position where the field was last found */
+    pcol *col;            /* leaf */
+    const sl_schema *src; /* while building */
+    sl_type value_type;   /* leaf: the record type */
 } pnode;
 
 typedef struct encoder {
@@ -463,7 +538,7 @@ typedef struct encoder {
     int64_t first_bytes;
     sl_schema *schema;
     /* write schema */
-    sl_arena meta;         /* nodes, paths, names, footer structs */
+    sl_arena meta; /* nodes, paths, names, footer structs */
     pnode root;
     pcol *cols;
     uint32_t n_cols;
@@ -475,7 +550,10 @@ typedef struct encoder {
     int64_t rg_bytes;
     /* file */
     bool started;
-    uint64_t file_pos;
+    uint64_t file_pos; /* bytes of the file so far, emitted or pending */
+    sl_buf **pending;  /* finished row group, emitted to out a step per record */
+    uint32_t n_pending, pending_i;
+    size_t pending_off;
     int64_t total_rows;
     sl_pq_row_group *groups;
     uint32_t n_groups, cap_groups;
@@ -506,36 +584,30 @@ static double load_f64(const uint8_t *p) {
     return v;
 }
 
-/* Order of two PLAIN values (without length prefix) of column c. */
+/* Order of two byte-kind values (PLAIN, without length prefix) of column c. */
 static int stat_cmp(const pcol *c, const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen) {
-    switch (c->kind) {
-    case LK_BOOL: return (int)a[0] - (int)b[0];
-    case LK_INT64:
-    case LK_TIMESTAMP:
-    case LK_DEC64: {
-        int64_t x = load_i64(a), y = load_i64(b);
-        return (x > y) - (x < y);
-    }
-    case LK_DATE: {
-        int32_t x = load_i32(a), y = load_i32(b);
-        return (x > y) - (x < y);
-    }
-    case LK_DOUBLE: {
-        double x = load_f64(a), y = load_f64(b);
-        return (x > y) - (x < y);
-    }
-    case LK_DECFLBA: {
-        int x = a[0] ^ 0x80, y = b[0] ^ 0x80; /* signed big-endian */
+    if (c->kind == LK_DECFLBA) { /* signed big-endian, equal lengths */
+        int x = a[0] ^ 0x80, y = b[0] ^ 0x80;
         if (x != y) return x - y;
-        return memcmp(a + 1, b + 1, alen - 1);
+        return alen > 1 ? memcmp(a + 1, b + 1, alen - 1) : 0;
     }
-    default: {
-        uint32_t n = alen < blen ? alen : blen;
-        int r = memcmp(a, b, n);
-        if (r) return r;
-        return (alen > blen) - (alen < blen);
-    }
-    }
+    uint32_t n = alen < blen ? alen : blen;
+    int r = n ? memcmp(a, b, n) : 0;
+    if (r) return r;
+    return (alen > blen) - (alen < blen);
+}
+
+/* First 8 bytes as a big-endian integer (zero-padded): a < b as integers
+ * implies a < b as values, for unsigned byte order and for signed
+ * big-endian decimals (sign bit flipped). */
+static inline uint64_t stat_prefix(const pcol *c, const uint8_t *v, uint32_t len) {
+    uint64_t x = 0;
+    if (len >= 8)
+        x = __builtin_bswap64(load64(v));
+    else
+        for (uint32_t i = 0; i < len; i++)
+            x |= (uint64_t)v[i] << (56 - 8 * i);
+    return c->kind == LK_DECFLBA ? x ^ (1ULL << 63) : x;
 }
 
 static void stat_set(uint8_t **dst, uint32_t *dlen, uint32_t *cap, const uint8_t *v, uint32_t len) {
@@ -543,32 +615,120 @@ static void stat_set(uint8_t **dst, uint32_t *dlen, uint32_t *cap, const uint8_t
         *cap = len < 16 ? 16 : len;
         *dst = sl_xrealloc(*dst, *cap);
     }
-    memcpy(*dst, v, len);
+    if (len) memcpy(*dst, v, len);
     *dlen = len;
 }
 
-static void stats_update(pstats *s, const pcol *c, const uint8_t *v, uint32_t len) {
-    if (c->kind == LK_DOUBLE && load_f64(v) != load_f64(v)) return; /* NaN: not ordered */
-    if (len > STATS_MAX_BYTES) {
+static void set_min(pstats *s, const pcol *c, const uint8_t *v, uint32_t len) {
+    stat_set(&s->min, &s->min_len, &s->min_cap, v, len);
+    s->pmin = stat_prefix(c, v, len);
+}
+
+static void set_max(pstats *s, const pcol *c, const uint8_t *v, uint32_t len) {
+    stat_set(&s->max, &s->max_len, &s->max_cap, v, len);
+    s->pmax = stat_prefix(c, v, len);
+}
+
+/* A byte-kind value lo..hi (for short values lo = hi = the value; long ones
+ * give two bounds, see stats_put_bytes). */
+static void stats_bounds(pstats *s, const pcol *c, const uint8_t *lo, uint32_t lo_len, const uint8_t *hi,
+                         uint32_t hi_len) {
+    if (!s->has) {
+        s->has = true;
+        set_min(s, c, lo, lo_len);
+        set_max(s, c, hi, hi_len);
+        return;
+    }
+    if (stat_cmp(c, lo, lo_len, s->min, s->min_len) < 0) set_min(s, c, lo, lo_len);
+    if (stat_cmp(c, hi, hi_len, s->max, s->max_len) > 0) set_max(s, c, hi, hi_len);
+}
+
+/* Strings or binaries longer than STATS_MAX_BYTES: the prefix is a lower
+ * bound; the prefix with its last byte incremented (for strings: the last
+ * ASCII byte, so the text stays UTF-8) an upper bound. No such byte: no
+ * upper bound, and the page/chunk gets no min/max. */
+static void stats_put_bytes(pstats *s, const pcol *c, const uint8_t *v, uint32_t len) {
+    if (len <= STATS_MAX_BYTES || c->kind == LK_DECFLBA) {
+        stats_bounds(s, c, v, len, v, len);
+        return;
+    }
+    uint32_t cut = STATS_MAX_BYTES;
+    if (c->kind == LK_STRING)
+        while (cut > 0 && (v[cut] & 0xC0) == 0x80)
+            cut--; /* not inside a UTF-8 sequence */
+    uint8_t hi[STATS_MAX_BYTES];
+    int j = (int)cut - 1;
+    uint8_t limit = c->kind == LK_STRING ? 0x7F : 0xFF;
+    while (j >= 0 && v[j] >= limit)
+        j--;
+    if (j < 0) {
         s->too_long = true;
         return;
     }
-    if (!s->has) {
-        s->has = true;
-        stat_set(&s->min, &s->min_len, &s->min_cap, v, len);
-        stat_set(&s->max, &s->max_len, &s->max_cap, v, len);
+    memcpy(hi, v, (size_t)j + 1);
+    hi[j]++;
+    stats_bounds(s, c, v, cut, hi, (uint32_t)j + 1);
+}
+
+/* Count one non-null value (its PLAIN form without length prefix). */
+static inline void stats_put(pstats *s, const pcol *c, const uint8_t *v, uint32_t len) {
+    switch (c->kind) {
+    case LK_BOOL:
+    case LK_INT64:
+    case LK_TIMESTAMP:
+    case LK_DEC64:
+    case LK_DATE: {
+        int64_t x = c->kind == LK_DATE ? load_i32(v) : c->kind == LK_BOOL ? v[0] : load_i64(v);
+        if (!s->has) {
+            s->has = true;
+            s->imin = s->imax = x;
+        } else if (x < s->imin) {
+            s->imin = x;
+        } else if (x > s->imax) {
+            s->imax = x;
+        }
         return;
     }
-    if (stat_cmp(c, v, len, s->min, s->min_len) < 0) stat_set(&s->min, &s->min_len, &s->min_cap, v, len);
-    else if (stat_cmp(c, v, len, s->max, s->max_len) > 0) stat_set(&s->max, &s->max_len, &s->max_cap, v, len);
+    case LK_DOUBLE: {
+        double x = load_f64(v);
+        if (x != x) return; /* NaN: not ordered */
+        if (!s->has) {
+            s->has = true;
+            s->dmin = s->dmax = x;
+        } else if (x < s->dmin) {
+            s->dmin = x;
+        } else if (x > s->dmax) {
+            s->dmax = x;
+        }
+        return;
+    }
+    default:
+        if (s->has) { /* strictly inside the bounds: nothing changes */
+            uint64_t p = stat_prefix(c, v, len);
+            if (p > s->pmin && p < s->pmax) return;
+        }
+        stats_put_bytes(s, c, v, len);
+    }
 }
 
 static void stats_merge(pstats *into, const pstats *from, const pcol *c) {
     into->nulls += from->nulls;
     into->too_long |= from->too_long;
-    if (from->has) {
-        stats_update(into, c, from->min, from->min_len);
-        stats_update(into, c, from->max, from->max_len);
+    if (!from->has) return;
+    switch (c->kind) {
+    case LK_DOUBLE:
+        if (!into->has || from->dmin < into->dmin) into->dmin = from->dmin;
+        if (!into->has || from->dmax > into->dmax) into->dmax = from->dmax;
+        into->has = true;
+        return;
+    case LK_STRING:
+    case LK_BINARY:
+    case LK_DECFLBA: stats_bounds(into, c, from->min, from->min_len, from->max, from->max_len); return;
+    default:
+        if (!into->has || from->imin < into->imin) into->imin = from->imin;
+        if (!into->has || from->imax > into->imax) into->imax = from->imax;
+        into->has = true;
+        return;
     }
 }
 
@@ -583,36 +743,55 @@ static void stats_free(pstats *s) {
     free(s->max);
 }
 
-/* Thrift Statistics from s; min/max copied into arena a (or pointing to
- * tmp for the zero-signed double case) so they outlive s. */
+/* Thrift Statistics from s, min/max (PLAIN encoded) copied into arena a. */
 static void stats_export(const pstats *s, const pcol *c, sl_arena *a, sl_pq_statistics *out) {
     memset(out, 0, sizeof *out);
     out->has_null_count = true;
     out->null_count = s->nulls;
     if (!s->has || s->too_long) return;
-    uint8_t *mn = sl_arena_alloc(a, s->min_len + 1), *mx = sl_arena_alloc(a, s->max_len + 1);
-    memcpy(mn, s->min, s->min_len);
-    memcpy(mx, s->max, s->max_len);
-    if (c->kind == LK_DOUBLE) {
-        double lo = load_f64(mn), hi = load_f64(mx);
-        if (lo == 0) lo = -0.0;
-        if (hi == 0) hi = 0.0;
-        memcpy(mn, &lo, 8);
-        memcpy(mx, &hi, 8);
+    const void *lo, *hi;
+    uint32_t lo_len, hi_len;
+    int32_t i32[2];
+    uint8_t b[2];
+    double d[2];
+    switch (c->kind) {
+    case LK_STRING:
+    case LK_BINARY:
+    case LK_DECFLBA:
+        lo = s->min, lo_len = s->min_len;
+        hi = s->max, hi_len = s->max_len;
+        break;
+    case LK_DOUBLE:
+        d[0] = s->dmin == 0 ? -0.0 : s->dmin; /* a zero bound is signed so readers do not skip -0.0/+0.0 */
+        d[1] = s->dmax == 0 ? 0.0 : s->dmax;
+        lo = &d[0], hi = &d[1], lo_len = hi_len = 8;
+        break;
+    case LK_DATE:
+        i32[0] = (int32_t)s->imin, i32[1] = (int32_t)s->imax;
+        lo = &i32[0], hi = &i32[1], lo_len = hi_len = 4;
+        break;
+    case LK_BOOL:
+        b[0] = (uint8_t)s->imin, b[1] = (uint8_t)s->imax;
+        lo = &b[0], hi = &b[1], lo_len = hi_len = 1;
+        break;
+    default: lo = &s->imin, hi = &s->imax, lo_len = hi_len = 8; break;
     }
+    uint8_t *mn = sl_arena_alloc(a, lo_len + 1), *mx = sl_arena_alloc(a, hi_len + 1);
+    if (lo_len) memcpy(mn, lo, lo_len);
+    if (hi_len) memcpy(mx, hi, hi_len);
     out->has_min_value = out->has_max_value = true;
     out->min_value = mn;
-    out->min_value_len = s->min_len;
+    out->min_value_len = lo_len;
     out->max_value = mx;
-    out->max_value_len = s->max_len;
+    out->max_value_len = hi_len;
 }
 
 /* ================= compression ================= */
 
 /* Append the compressed form of src to dst. */
-static void compress_into(encoder *e, const void *src, size_t n, sl_buf *dst) {
+static void compress_into(encoder *e, int codec, const void *src, size_t n, sl_buf *dst) {
     size_t cap, got = 0;
-    switch (e->o.codec) {
+    switch (codec) {
     case SL_PQ_SNAPPY:
         cap = snappy_max_compressed_length(n);
         reserve(dst, cap);
@@ -635,9 +814,7 @@ static void compress_into(encoder *e, const void *src, size_t n, sl_buf *dst) {
         got = ZSTD_compressCCtx(e->zstd, dst->data + dst->len, cap, src, n, 3);
         if (ZSTD_isError(got)) abort();
         break;
-    default:
-        add(dst, src, n);
-        return;
+    default: add(dst, src, n); return;
     }
     dst->len += got;
 }
@@ -689,26 +866,31 @@ static void write_values(pcol *c, sl_buf *b) {
         add(b, &wb, 1);
         hybrid_u32(b, c->idx.p, c->idx.n, w);
     } else if (c->kind == LK_BOOL) {
-        size_t n = c->plain.len;
+        size_t n = c->plain.len; /* ceil(n / 8) bytes */
         bitpack_u8(b, (const uint8_t *)c->plain.data, n, (n + 7) / 8 * 8, 1);
-        b->len -= (n + 7) / 8 * 8 / 8 - (n + 7) / 8; /* no padding bytes beyond the values */
     } else {
         add(b, c->plain.data, c->plain.len);
     }
 }
 
+/* Before the first dictionary page of a chunk: keep the dictionary only
+ * while it is smaller than PLAIN (dictionary + indices < plain bytes); a
+ * column whose dictionary did not pay off writes PLAIN from then on. */
+static void dict_check(pcol *c) {
+    int w = bit_width(c->dict.n ? c->dict.n - 1 : 0);
+    int64_t dict_size = (int64_t)c->dict.data.len + (int64_t)(c->idx.n * (size_t)(w ? w : 1) / 8);
+    if (dict_size >= c->page_plain) {
+        to_plain(c);
+        dict_reset(&c->dict);
+        c->dict_never = true;
+    }
+}
+
 static void page_flush(encoder *e, pcol *c) {
     if (!c->def.n) return;
-    /* At the first page of a chunk: keep the dictionary only when it pays off. */
-    if (c->dict_on && c->dict_pages == 0) {
-        int w = bit_width(c->dict.n ? c->dict.n - 1 : 0);
-        int64_t dict_size = (int64_t)c->dict.data.len + (int64_t)(c->idx.n * (size_t)(w ? w : 1) / 8);
-        if (dict_size >= c->page_plain) {
-            to_plain(c);
-            dict_reset(&c->dict);
-            c->dict_never = true;
-        }
-    }
+    if (c->dict_on && c->dict_pages == 0 && c->n_values) dict_check(c);
+    /* a page of nulls only has no values: PLAIN, whatever the dictionary state */
+    bool dict_page = c->dict_on && c->n_values;
     bool v2 = e->o.data_page_version == 2;
     sl_buf *body = &e->body, *comp = &e->comp;
     sl_buf_reset(body);
@@ -717,13 +899,21 @@ static void page_flush(encoder *e, pcol *c) {
     size_t rep_len = body->len;
     write_levels(e, body, &c->def, c->max_def, !v2);
     size_t levels_len = body->len;
-    write_values(c, body);
+    if (c->n_values) write_values(c, body);
     size_t uncompressed = body->len;
-    if (v2) {
-        add(comp, body->data, levels_len);
-        compress_into(e, body->data + levels_len, uncompressed - levels_len, comp);
-    } else {
-        compress_into(e, body->data, uncompressed, comp);
+    size_t from = v2 ? levels_len : 0; /* v2 pages keep their levels uncompressed */
+    add(comp, body->data, from);
+    compress_into(e, c->codec, body->data + from, uncompressed - from, comp);
+    if (!c->codec_fixed) {
+        /* The first page of a chunk settles its codec: snappy data that it
+         * cannot shrink by 1/8 (random ids, hashes) is stored as it is, which
+         * costs a little space and saves the compression on every page. */
+        c->codec_fixed = true;
+        if (c->codec == SL_PQ_SNAPPY && (comp->len - from) * 8 > (uncompressed - from) * 7) {
+            c->codec = SL_PQ_UNCOMPRESSED;
+            sl_buf_reset(comp);
+            add(comp, body->data, uncompressed);
+        }
     }
 
     sl_arena tmp;
@@ -732,7 +922,7 @@ static void page_flush(encoder *e, pcol *c) {
     memset(&h, 0, sizeof h);
     h.uncompressed_page_size = (int32_t)uncompressed;
     h.compressed_page_size = (int32_t)comp->len;
-    sl_pq_encoding enc = c->dict_on ? SL_PQ_ENC_RLE_DICTIONARY : SL_PQ_ENC_PLAIN;
+    sl_pq_encoding enc = dict_page ? SL_PQ_ENC_RLE_DICTIONARY : SL_PQ_ENC_PLAIN;
     if (v2) {
         h.type = SL_PQ_DATA_PAGE_V2;
         h.has_data_page_header_v2 = true;
@@ -743,7 +933,7 @@ static void page_flush(encoder *e, pcol *c) {
         d->encoding = enc;
         d->repetition_levels_byte_length = (int32_t)rep_len;
         d->definition_levels_byte_length = (int32_t)(levels_len - rep_len);
-        d->is_compressed = e->o.codec != SL_PQ_UNCOMPRESSED;
+        d->is_compressed = c->codec != SL_PQ_UNCOMPRESSED;
         d->has_statistics = true;
         stats_export(&c->page_stats, c, &tmp, &d->statistics);
     } else {
@@ -765,8 +955,10 @@ static void page_flush(encoder *e, pcol *c) {
     c->chunk_uncompressed += (int64_t)(e->header.len + uncompressed);
     c->chunk_compressed += (int64_t)(e->header.len + comp->len);
     c->chunk_levels += (int64_t)c->def.n;
-    if (c->dict_on) c->dict_pages++;
-    else c->plain_pages++;
+    if (dict_page)
+        c->dict_pages++;
+    else
+        c->plain_pages++;
     stats_merge(&c->chunk_stats, &c->page_stats, c);
 
     stats_clear(&c->page_stats);
@@ -792,16 +984,16 @@ static inline void put_null(encoder *e, pcol *c, uint8_t r, uint8_t d) {
 }
 
 /* One non-null value: key is its PLAIN form without length prefix. */
-static inline void put_value(encoder *e, pcol *c, uint8_t r, const uint8_t *key, uint32_t len) {
+static inline __attribute__((always_inline)) void put_value(encoder *e, pcol *c, uint8_t r, const uint8_t *key,
+                                                            uint32_t len) {
     put_levels(c, r, c->max_def);
     uint32_t plain_len = len + (c->prefixed ? 4 : 0);
     if (c->dict_on) {
-        bool added = false;
-        uint32_t i = dict_put(&c->dict, key, len, c->prefixed, &added);
+        uint32_t i = dict_put(&c->dict, key, len, c->prefixed);
         u32_push(&c->idx, i);
         if (c->dict.mark[i] != c->page_seq) {
             c->dict.mark[i] = c->page_seq;
-            stats_update(&c->page_stats, c, key, len);
+            stats_put(&c->page_stats, c, key, len);
         }
     } else {
         reserve(&c->plain, plain_len);
@@ -809,8 +1001,8 @@ static inline void put_value(encoder *e, pcol *c, uint8_t r, const uint8_t *key,
             uint8_t le[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
             sl_buf_add_unchecked(&c->plain, le, 4);
         }
-        sl_buf_add_unchecked(&c->plain, key, len);
-        stats_update(&c->page_stats, c, key, len);
+        if (len) sl_buf_add_unchecked(&c->plain, key, len);
+        stats_put(&c->page_stats, c, key, len);
     }
     c->n_values++;
     c->page_plain += plain_len;
@@ -876,15 +1068,18 @@ static int decimal_unscaled(const char *s, size_t len, int scale, int precision,
     if (shift < 0) shift = 0;
     if (nd + shift > precision) return SL_ETYPE;
     __int128 v = 0;
-    for (int i = 0; i < nd; i++) v = v * 10 + (digits[i] - '0');
-    for (long i = 0; i < shift; i++) v *= 10;
+    for (int i = 0; i < nd; i++)
+        v = v * 10 + (digits[i] - '0');
+    for (long i = 0; i < shift; i++)
+        v *= 10;
     *out = neg ? -v : v;
     return SL_OK;
 }
 
 static __int128 pow10_128(int n) {
     __int128 v = 1;
-    while (n-- > 0) v *= 10;
+    while (n-- > 0)
+        v *= 10;
     return v;
 }
 
@@ -911,9 +1106,12 @@ static int put_leaf(encoder *e, pcol *c, const sl_value *v, uint8_t r, sl_error 
         return SL_OK;
     case LK_DOUBLE: {
         double d;
-        if (v->type == SL_T_DOUBLE) d = v->u.d;
-        else if (v->type == SL_T_INT) d = (double)v->u.i;
-        else return type_error(c, v, err);
+        if (v->type == SL_T_DOUBLE)
+            d = v->u.d;
+        else if (v->type == SL_T_INT)
+            d = (double)v->u.i;
+        else
+            return type_error(c, v, err);
         memcpy(buf, &d, 8);
         put_value(e, c, r, buf, 8);
         return SL_OK;
@@ -968,21 +1166,22 @@ static int put_leaf(encoder *e, pcol *c, const sl_value *v, uint8_t r, sl_error 
 /* ================= shredding (Dremel) ================= */
 
 static void put_nulls(encoder *e, const pnode *n, uint8_t r, uint8_t d) {
-    for (uint32_t i = n->first_leaf; i < n->end_leaf; i++) put_null(e, &e->cols[i], r, d);
+    for (uint32_t i = n->first_leaf; i < n->end_leaf; i++)
+        put_null(e, &e->cols[i], r, d);
 }
 
 static inline const sl_value *find_field(const sl_value *rec, pnode *child, uint32_t pos) {
     const sl_field *f = rec->u.fields;
     uint32_t n = rec->len;
     uint32_t h = child->hint;
-    if (h < n && f[h].name_len == child->name_len && sl_name_eq(f[h].name, child->name, child->name_len))
+    if (h < n && f[h].name_len == child->name_len && bytes_eq(f[h].name, child->name, child->name_len))
         return &f[h].value;
-    if (pos < n && f[pos].name_len == child->name_len && sl_name_eq(f[pos].name, child->name, child->name_len)) {
+    if (pos < n && f[pos].name_len == child->name_len && bytes_eq(f[pos].name, child->name, child->name_len)) {
         child->hint = pos;
         return &f[pos].value;
     }
     for (uint32_t j = 0; j < n; j++)
-        if (f[j].name_len == child->name_len && sl_name_eq(f[j].name, child->name, child->name_len)) {
+        if (f[j].name_len == child->name_len && bytes_eq(f[j].name, child->name, child->name_len)) {
             child->hint = j;
             return &f[j].value;
         }
@@ -997,7 +1196,9 @@ static int shred_struct(encoder *e, pnode *n, const sl_value *v, uint8_t r, sl_e
         pnode *ch = &n->children[i];
         const sl_value *fv = find_field(v, ch, i);
         if (fv) matched++;
-        int rc = shred(e, ch, fv, r, n->def, err);
+        /* leaves directly: most fields are scalars */
+        int rc = ch->col && fv && fv->type != SL_T_NULL ? put_leaf(e, ch->col, fv, r, err)
+                                                        : shred(e, ch, fv, r, n->def, err);
         if (rc) return rc;
     }
     if (matched < v->len) e->dropped += v->len - matched;
@@ -1011,15 +1212,15 @@ static int shred(encoder *e, pnode *n, const sl_value *v, uint8_t r, uint8_t d_p
     }
     if (n->col) return put_leaf(e, n->col, v, r, err);
     if (n->kind == SL_T_STRUCT) {
-        if (v->type != SL_T_STRUCT) return type_error(&e->cols[n->first_leaf], v, err) * 0 +
-                                              sl_error_set(err, SL_ETYPE, "parquet: field '%.*s' is a struct in the file schema, this record has %s",
-                                                           (int)n->name_len, n->name, sl_type_name((sl_type)v->type));
+        if (v->type != SL_T_STRUCT)
+            return sl_error_set(err, SL_ETYPE, "parquet: field '%s' is a struct in the file schema, this record has %s",
+                                n->dotted, sl_type_name((sl_type)v->type));
         return shred_struct(e, n, v, r, err);
     }
     /* list */
     if (v->type != SL_T_LIST)
-        return sl_error_set(err, SL_ETYPE, "parquet: field '%.*s' is an array in the file schema, this record has %s",
-                            (int)n->name_len, n->name, sl_type_name((sl_type)v->type));
+        return sl_error_set(err, SL_ETYPE, "parquet: field '%s' is an array in the file schema, this record has %s",
+                            n->dotted, sl_type_name((sl_type)v->type));
     if (v->len == 0) {
         put_nulls(e, n, r, n->def);
         return SL_OK;
@@ -1032,18 +1233,15 @@ static int shred(encoder *e, pnode *n, const sl_value *v, uint8_t r, uint8_t d_p
     return SL_OK;
 }
 
-static void mark_columns(encoder *e) {
-    for (uint32_t i = 0; i < e->n_cols; i++) {
-        pcol *c = &e->cols[i];
-        col_mark *m = &e->marks[i];
-        m->n_def = c->def.n;
-        m->n_rep = c->rep.n;
-        m->n_idx = c->idx.n;
-        m->plain_len = c->plain.len;
-        m->n_values = c->n_values;
-        m->page_plain = c->page_plain;
-        m->nulls = c->page_stats.nulls;
-    }
+/* Where column c stands between records (after_record keeps the marks). */
+static inline void mark_column(const pcol *c, col_mark *m) {
+    m->n_def = c->def.n;
+    m->n_rep = c->rep.n;
+    m->n_idx = c->idx.n;
+    m->plain_len = c->plain.len;
+    m->n_values = c->n_values;
+    m->page_plain = c->page_plain;
+    m->nulls = c->page_stats.nulls;
 }
 
 static void undo_columns(encoder *e) {
@@ -1067,38 +1265,63 @@ static void out_add(encoder *e, sl_buf *out, const void *p, size_t n) {
     e->file_pos += n;
 }
 
+/* Copy up to budget bytes of the finished row group to out. */
+static void emit_pending(encoder *e, sl_buf *out, size_t budget) {
+    size_t left = 0; /* room for all of it at once: out grows once, not by doubling */
+    for (uint32_t i = e->pending_i; i < e->n_pending; i++) left += e->pending[i]->len;
+    left -= e->pending_off;
+    reserve(out, left < budget ? left : budget);
+    while (e->pending_i < e->n_pending && budget) {
+        sl_buf *b = e->pending[e->pending_i];
+        size_t n = b->len - e->pending_off;
+        if (n > budget) n = budget;
+        add(out, b->data + e->pending_off, n);
+        e->pending_off += n;
+        budget -= n;
+        if (e->pending_off == b->len) {
+            sl_buf_reset(b);
+            e->pending_i++;
+            e->pending_off = 0;
+        }
+    }
+    if (e->pending_i == e->n_pending) e->n_pending = e->pending_i = 0;
+}
+
 static void start_file(encoder *e, sl_buf *out) {
     if (e->started) return;
     e->started = true;
     out_add(e, out, SL_PARQUET_MAGIC, 4);
 }
 
-static void chunk_reset(pcol *c) {
+static void chunk_reset(const encoder *e, pcol *c) {
     sl_buf_reset(&c->pages);
     dict_reset(&c->dict);
     stats_clear(&c->chunk_stats);
     c->dict_on = c->kind != LK_BOOL && !c->dict_never;
     c->dict_pages = c->plain_pages = 0;
+    c->codec = e->o.codec;
+    c->codec_fixed = false;
+    c->next_dict_check = DICT_CHECK_EVERY;
     c->chunk_levels = c->chunk_uncompressed = c->chunk_compressed = 0;
     c->page_first_row = 0;
 }
 
-/* Write the dictionary page (if any) and the data pages of column c; fill
- * its ColumnChunk. */
-static void write_chunk(encoder *e, pcol *c, sl_buf *out, sl_pq_column_chunk *cc) {
+/* Queue the dictionary page (if any) and the data pages of column c for
+ * output at the current file position; fill its ColumnChunk. */
+static void write_chunk(encoder *e, pcol *c, sl_pq_column_chunk *cc) {
     sl_pq_column_meta *m = &cc->meta_data;
     memset(cc, 0, sizeof *cc);
     cc->has_meta_data = true;
     cc->file_offset = (int64_t)e->file_pos;
     m->type = c->phys;
-    m->codec = (sl_pq_codec)e->o.codec;
+    m->codec = (sl_pq_codec)c->codec;
     m->path = c->path;
     m->path_len = c->path_len;
     m->n_path = c->n_path;
     m->num_values = c->chunk_levels;
     if (c->dict_pages) {
         sl_buf_reset(&e->comp);
-        compress_into(e, c->dict.data.data, c->dict.data.len, &e->comp);
+        compress_into(e, c->codec, c->dict.data.data, c->dict.data.len, &e->comp);
         sl_pq_page_header h;
         memset(&h, 0, sizeof h);
         h.type = SL_PQ_DICTIONARY_PAGE;
@@ -1111,19 +1334,25 @@ static void write_chunk(encoder *e, pcol *c, sl_buf *out, sl_pq_column_chunk *cc
         sl_pq_page_header_encode(&h, &e->header);
         m->has_dictionary_page_offset = true;
         m->dictionary_page_offset = (int64_t)e->file_pos;
-        out_add(e, out, e->header.data, e->header.len);
-        out_add(e, out, e->comp.data, e->comp.len);
+        add(&c->done_dict, e->header.data, e->header.len);
+        add(&c->done_dict, e->comp.data, e->comp.len);
+        e->pending[e->n_pending++] = &c->done_dict;
+        e->file_pos += c->done_dict.len;
         c->chunk_uncompressed += (int64_t)(e->header.len + c->dict.data.len);
         c->chunk_compressed += (int64_t)(e->header.len + e->comp.len);
     }
     m->data_page_offset = (int64_t)e->file_pos;
-    out_add(e, out, c->pages.data, c->pages.len);
+    e->file_pos += c->pages.len;
+    sl_buf swap = c->done_pages; /* emptied when it was emitted: its memory is reused */
+    c->done_pages = c->pages;
+    c->pages = swap;
+    e->pending[e->n_pending++] = &c->done_pages;
     m->total_uncompressed_size = c->chunk_uncompressed;
     m->total_compressed_size = c->chunk_compressed;
 
     sl_pq_encoding encs[3];
     uint32_t ne = 0;
-    encs[ne++] = SL_PQ_ENC_RLE; /* levels */
+    encs[ne++] = SL_PQ_ENC_RLE;                                        /* levels */
     if (c->dict_pages || c->plain_pages) encs[ne++] = SL_PQ_ENC_PLAIN; /* dictionary page or values */
     if (c->dict_pages) encs[ne++] = SL_PQ_ENC_RLE_DICTIONARY;
     m->encodings = sl_arena_alloc(&e->meta, sizeof encs);
@@ -1134,9 +1363,8 @@ static void write_chunk(encoder *e, pcol *c, sl_buf *out, sl_pq_column_chunk *cc
     uint32_t n_es = 0;
     if (c->dict_pages) {
         es[n_es++] = (sl_pq_page_encoding_stats){SL_PQ_DICTIONARY_PAGE, SL_PQ_ENC_PLAIN, 1};
-        es[n_es++] = (sl_pq_page_encoding_stats){
-            e->o.data_page_version == 2 ? SL_PQ_DATA_PAGE_V2 : SL_PQ_DATA_PAGE, SL_PQ_ENC_RLE_DICTIONARY,
-            (int32_t)c->dict_pages};
+        es[n_es++] = (sl_pq_page_encoding_stats){e->o.data_page_version == 2 ? SL_PQ_DATA_PAGE_V2 : SL_PQ_DATA_PAGE,
+                                                 SL_PQ_ENC_RLE_DICTIONARY, (int32_t)c->dict_pages};
     }
     if (c->plain_pages)
         es[n_es++] = (sl_pq_page_encoding_stats){e->o.data_page_version == 2 ? SL_PQ_DATA_PAGE_V2 : SL_PQ_DATA_PAGE,
@@ -1151,7 +1379,9 @@ static void write_chunk(encoder *e, pcol *c, sl_buf *out, sl_pq_column_chunk *cc
 
 static void row_group_flush(encoder *e, sl_buf *out) {
     if (!e->rg_rows) return;
-    for (uint32_t i = 0; i < e->n_cols; i++) page_flush(e, &e->cols[i]);
+    emit_pending(e, out, SIZE_MAX); /* the previous row group, if still pending */
+    for (uint32_t i = 0; i < e->n_cols; i++)
+        page_flush(e, &e->cols[i]);
     start_file(e, out);
     if (e->n_groups == e->cap_groups) {
         e->cap_groups = e->cap_groups ? e->cap_groups * 2 : 8;
@@ -1170,10 +1400,10 @@ static void row_group_flush(encoder *e, sl_buf *out) {
     int64_t total = 0, total_comp = 0;
     for (uint32_t i = 0; i < e->n_cols; i++) {
         pcol *c = &e->cols[i];
-        write_chunk(e, c, out, &g->columns[i]);
+        write_chunk(e, c, &g->columns[i]);
         total += c->chunk_uncompressed;
         total_comp += c->chunk_compressed;
-        chunk_reset(c);
+        chunk_reset(e, c);
     }
     g->total_byte_size = total;
     g->has_total_compressed_size = true;
@@ -1197,13 +1427,20 @@ static void after_record(encoder *e, sl_buf *out) {
                 to_plain(c); /* earlier pages of the chunk keep the dictionary */
             }
         }
+        if (c->dict_on && !c->dict_pages && c->idx.n >= c->next_dict_check) {
+            c->next_dict_check = c->idx.n + DICT_CHECK_EVERY;
+            dict_check(c);
+        }
         if (c->page_plain + c->page_stats.nulls >= e->o.page_size) page_flush(e, c);
+        mark_column(c, &e->marks[i]);
     }
-    if (e->rg_bytes >= e->o.row_group_size) row_group_flush(e, out);
+    if (e->rg_bytes >= e->o.row_group_size) {
+        row_group_flush(e, out);
+        memset(e->marks, 0, e->n_cols * sizeof *e->marks); /* every column starts empty */
+    }
 }
 
 static int write_record(encoder *e, sl_buf *out, const sl_value *rec, sl_error *err) {
-    mark_columns(e);
     int64_t bytes = e->rg_bytes;
     uint64_t dropped = e->dropped;
     int rc = shred_struct(e, &e->root, rec, 0, err);
@@ -1249,7 +1486,8 @@ static const char *choice_kinds(const sl_schema *s, char *buf, size_t cap) {
     buf[0] = 0;
     for (size_t i = 0; i < sl_schema_choice_count(s); i++) {
         size_t k = strlen(buf);
-        snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", sl_type_name((sl_type)sl_schema_kind(sl_schema_choice_alt(s, i))));
+        snprintf(buf + k, cap - k, "%s%s", i ? ", " : "",
+                 sl_type_name((sl_type)sl_schema_kind(sl_schema_choice_alt(s, i))));
     }
     return buf;
 }
@@ -1257,15 +1495,16 @@ static const char *choice_kinds(const sl_schema *s, char *buf, size_t cap) {
 /* Build node n (name given) from schema s; returns 1 when the node holds
  * columns, 0 when it holds none (empty structs: left out), negative on error. */
 static int build_node(build_ctx *b, pnode *n, const sl_schema *s, const char *name, uint32_t name_len,
-                      const char *dotted, uint8_t def_parent, uint8_t rep) {
+                      const char *dotted, int def, uint8_t rep) {
     encoder *e = b->e;
     int kind = sl_schema_kind(s);
-    if (def_parent + 2 > MAX_LEVEL || b->depth + 3 > MAX_LEVEL)
+    if (def + 2 > MAX_LEVEL || b->depth + 3 > MAX_LEVEL)
         return sl_error_set(b->err, SL_EINVAL, "parquet: field '%s' is nested too deeply", dotted);
     memset(n, 0, sizeof *n);
     n->name = name;
     n->name_len = name_len;
-    n->def = (uint8_t)(def_parent + 1);
+    n->dotted = dotted;
+    n->def = (uint8_t)def;
     n->first_leaf = b->n_leaves;
     n->src = s;
     b->names[b->depth] = name;
@@ -1287,7 +1526,7 @@ static int build_node(build_ctx *b, pnode *n, const sl_schema *s, const char *na
             const char *fname = sl_schema_field_name(s, i, &fl);
             char *fn = sl_arena_strndup(&e->meta, fname, fl);
             int r = build_node(b, &n->children[n->n_children], sl_schema_field_child(s, i), fn, (uint32_t)fl,
-                               path_join(&e->meta, dotted, fn, fl, ""), n->def, rep);
+                               path_join(&e->meta, dotted, fn, fl, ""), n->def + 1, rep);
             if (r < 0) {
                 rc = r;
                 break;
@@ -1304,7 +1543,7 @@ static int build_node(build_ctx *b, pnode *n, const sl_schema *s, const char *na
         b->lens[b->depth] = 4;
         b->depth++;
         int r = build_node(b, &n->children[0], sl_schema_element(s), "element", 7,
-                           path_join(&e->meta, dotted, "", 0, "[]"), (uint8_t)(n->def + 1), n->rep);
+                           path_join(&e->meta, dotted, "", 0, "[]"), n->def + 2, n->rep);
         b->depth--;
         rc = r < 0 ? r : r > 0 ? 1 : 0;
     } else {
@@ -1344,7 +1583,8 @@ static void decimal_shape(const sl_value *v, int *int_digits, int *scale) {
         before += significant;
     }
     if (p < end && *p == '.')
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++) after++;
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+            after++;
     if (p < end && (*p == 'e' || *p == 'E')) {
         bool neg = false;
         if (++p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
@@ -1369,22 +1609,50 @@ static void scan_decimals(pnode *n, const sl_value *v) {
         return;
     }
     if (n->kind == SL_T_STRUCT && v->type == SL_T_STRUCT) {
-        for (uint32_t i = 0; i < n->n_children; i++) scan_decimals(&n->children[i], find_field(v, &n->children[i], i));
+        for (uint32_t i = 0; i < n->n_children; i++)
+            scan_decimals(&n->children[i], find_field(v, &n->children[i], i));
     } else if (n->kind == SL_T_LIST && v->type == SL_T_LIST) {
-        for (uint32_t i = 0; i < v->len; i++) scan_decimals(&n->children[0], &v->u.items[i]);
+        for (uint32_t i = 0; i < v->len; i++)
+            scan_decimals(&n->children[0], &v->u.items[i]);
     }
 }
 
 static void set_leaf_type(pcol *c, sl_type t) {
     switch (t) {
-    case SL_T_BOOL: c->kind = LK_BOOL; c->phys = SL_PQ_BOOLEAN; break;
-    case SL_T_INT: c->kind = LK_INT64; c->phys = SL_PQ_INT64; break;
-    case SL_T_DOUBLE: c->kind = LK_DOUBLE; c->phys = SL_PQ_DOUBLE; break;
-    case SL_T_BINARY: c->kind = LK_BINARY; c->phys = SL_PQ_BYTE_ARRAY; c->prefixed = true; break;
-    case SL_T_DATE: c->kind = LK_DATE; c->phys = SL_PQ_INT32; break;
-    case SL_T_TIMESTAMP: c->kind = LK_TIMESTAMP; c->phys = SL_PQ_INT64; break;
-    case SL_T_DECIMAL: c->kind = LK_DEC64; c->phys = SL_PQ_INT64; break; /* settled after the scan */
-    default: c->kind = LK_STRING; c->phys = SL_PQ_BYTE_ARRAY; c->prefixed = true; break;
+    case SL_T_BOOL:
+        c->kind = LK_BOOL;
+        c->phys = SL_PQ_BOOLEAN;
+        break;
+    case SL_T_INT:
+        c->kind = LK_INT64;
+        c->phys = SL_PQ_INT64;
+        break;
+    case SL_T_DOUBLE:
+        c->kind = LK_DOUBLE;
+        c->phys = SL_PQ_DOUBLE;
+        break;
+    case SL_T_BINARY:
+        c->kind = LK_BINARY;
+        c->phys = SL_PQ_BYTE_ARRAY;
+        c->prefixed = true;
+        break;
+    case SL_T_DATE:
+        c->kind = LK_DATE;
+        c->phys = SL_PQ_INT32;
+        break;
+    case SL_T_TIMESTAMP:
+        c->kind = LK_TIMESTAMP;
+        c->phys = SL_PQ_INT64;
+        break;
+    case SL_T_DECIMAL:
+        c->kind = LK_DEC64;
+        c->phys = SL_PQ_INT64;
+        break; /* settled after the scan */
+    default:
+        c->kind = LK_STRING;
+        c->phys = SL_PQ_BYTE_ARRAY;
+        c->prefixed = true;
+        break;
     }
 }
 
@@ -1394,12 +1662,14 @@ static void collect_cols(encoder *e, pnode *n) {
         n->col = &e->cols[n->first_leaf];
         return;
     }
-    for (uint32_t i = 0; i < n->n_children; i++) collect_cols(e, &n->children[i]);
+    for (uint32_t i = 0; i < n->n_children; i++)
+        collect_cols(e, &n->children[i]);
 }
 
 static void set_types(pnode *n) {
     if (n->col) set_leaf_type(n->col, n->value_type);
-    for (uint32_t i = 0; i < n->n_children; i++) set_types(&n->children[i]);
+    for (uint32_t i = 0; i < n->n_children; i++)
+        set_types(&n->children[i]);
 }
 
 static int settle_decimal(pcol *c, sl_error *err) {
@@ -1415,7 +1685,8 @@ static int settle_decimal(pcol *c, sl_error *err) {
         c->phys = SL_PQ_FIXED_LEN_BYTE_ARRAY;
         __int128 max = pow10_128(p) - 1;
         uint32_t bytes = 1;
-        while (bytes < 16 && max >= ((__int128)1 << (8 * bytes - 1))) bytes++;
+        while (bytes < 16 && max >= ((__int128)1 << (8 * bytes - 1)))
+            bytes++;
         c->type_length = bytes;
     }
     return SL_OK;
@@ -1489,12 +1760,14 @@ static void emit_elems(encoder *e, const pnode *n) {
         r->has_num_children = true;
         r->num_children = 1;
     }
-    for (uint32_t i = 0; i < n->n_children; i++) emit_elems(e, &n->children[i]);
+    for (uint32_t i = 0; i < n->n_children; i++)
+        emit_elems(e, &n->children[i]);
 }
 
 static uint32_t count_elems(const pnode *n) {
     uint32_t k = 1 + (n->kind == SL_T_LIST);
-    for (uint32_t i = 0; i < n->n_children; i++) k += count_elems(&n->children[i]);
+    for (uint32_t i = 0; i < n->n_children; i++)
+        k += count_elems(&n->children[i]);
     return k;
 }
 
@@ -1511,19 +1784,28 @@ static int fix_schema(encoder *e, sl_buf *out, sl_error *err) {
     b.depth = 0;
     int rc = build_node(&b, &e->root, e->schema, "schema", 6, "", 0, 0);
     if (rc < 0) return rc;
-    e->root.def = 0;
     if (rc == 0) e->root.n_children = 0;
     e->n_cols = b.n_leaves;
     e->cols = sl_xcalloc(e->n_cols + 1, sizeof *e->cols);
     e->marks = sl_xcalloc(e->n_cols + 1, sizeof *e->marks);
+    e->pending = sl_xcalloc(2 * e->n_cols + 1, sizeof *e->pending);
     collect_cols(e, &e->root);
     set_types(&e->root);
     if (b.any_decimal) {
-        for (size_t i = 0; i < e->n_first; i++) scan_decimals(&e->root, &e->first[i]);
+        for (size_t i = 0; i < e->n_first; i++)
+            scan_decimals(&e->root, &e->first[i]);
         for (uint32_t i = 0; i < e->n_cols; i++)
             if ((rc = settle_decimal(&e->cols[i], err)) != 0) return rc;
     }
-    for (uint32_t i = 0; i < e->n_cols; i++) chunk_reset(&e->cols[i]);
+    for (uint32_t i = 0; i < e->n_cols; i++) {
+        pcol *c = &e->cols[i];
+        sl_buf_init(&c->plain, 0);
+        sl_buf_init(&c->pages, 0);
+        sl_buf_init(&c->done_pages, 0);
+        sl_buf_init(&c->done_dict, 0);
+        sl_buf_init(&c->dict.data, 0);
+        chunk_reset(e, c);
+    }
     e->n_elems = 0;
     e->elems = sl_arena_calloc(&e->meta, (count_elems(&e->root) + 1) * sizeof *e->elems);
     emit_elems(e, &e->root);
@@ -1553,12 +1835,14 @@ static int64_t raw_size(const sl_value *v) {
     case SL_T_DATE: return 4;
     case SL_T_LIST: {
         int64_t n = 1;
-        for (uint32_t i = 0; i < v->len; i++) n += raw_size(&v->u.items[i]);
+        for (uint32_t i = 0; i < v->len; i++)
+            n += raw_size(&v->u.items[i]);
         return n;
     }
     case SL_T_STRUCT: {
         int64_t n = 0;
-        for (uint32_t i = 0; i < v->len; i++) n += raw_size(&v->u.fields[i].value);
+        for (uint32_t i = 0; i < v->len; i++)
+            n += raw_size(&v->u.fields[i].value);
         return n;
     }
     default: return 8;
@@ -1588,8 +1872,10 @@ int sl_parquet_encoder_new(const sl_format_opts *fo, void **enc, sl_error *err) 
 
 static int fail(encoder *e, int rc, sl_error *err) {
     e->failed = true;
-    if (err) e->fatal = *err;
-    else sl_error_set(&e->fatal, rc, "parquet: cannot write the file");
+    if (err)
+        e->fatal = *err;
+    else
+        sl_error_set(&e->fatal, rc, "parquet: cannot write the file");
     e->fatal.code = rc;
     return rc;
 }
@@ -1600,8 +1886,13 @@ int sl_parquet_encode(void *enc, sl_buf *out, const sl_value *rec, sl_error *err
      * rejected one by one meanwhile. */
     if (e->failed) return SL_OK;
     if (rec->type != SL_T_STRUCT)
-        return sl_error_set(err, SL_ETYPE, "parquet: a record must be a struct, not %s", sl_type_name((sl_type)rec->type));
-    if (e->fixed) return write_record(e, out, rec, err);
+        return sl_error_set(err, SL_ETYPE, "parquet: a record must be a struct, not %s",
+                            sl_type_name((sl_type)rec->type));
+    if (e->fixed) {
+        int rc = write_record(e, out, rec, err);
+        if (!rc) emit_pending(e, out, EMIT_STEP); /* only after success: a rejected record's output is undone */
+        return rc;
+    }
     if (e->n_first == e->cap_first) {
         e->cap_first = e->cap_first ? e->cap_first * 2 : 1024;
         e->first = sl_xrealloc(e->first, e->cap_first * sizeof *e->first);
@@ -1609,11 +1900,14 @@ int sl_parquet_encode(void *enc, sl_buf *out, const sl_value *rec, sl_error *err
     e->first[e->n_first++] = sl_value_deep_copy(&e->first_arena, rec);
     sl_schema_observe(&e->schema, rec);
     e->first_bytes += raw_size(rec);
-    if (e->first_bytes < e->o.row_group_size) return SL_OK;
+    if (e->first_bytes < e->o.row_group_size && e->first_bytes < FIRST_GROUP_MAX) return SL_OK;
     sl_error local;
     sl_error_clear(&local);
     int rc = fix_schema(e, out, &local);
-    if (rc) fail(e, rc, &local);
+    if (rc)
+        fail(e, rc, &local);
+    else
+        emit_pending(e, out, EMIT_STEP);
     return SL_OK;
 }
 
@@ -1630,6 +1924,7 @@ int sl_parquet_encode_finish(void *enc, sl_buf *out, sl_error *err) {
         return e->fatal.code ? e->fatal.code : SL_EINVAL;
     }
     row_group_flush(e, out);
+    emit_pending(e, out, SIZE_MAX);
     start_file(e, out);
     sl_pq_file_meta fm;
     memset(&fm, 0, sizeof fm);
@@ -1670,12 +1965,15 @@ void sl_parquet_encoder_free(void *enc) {
         free(c->idx.p);
         sl_buf_free(&c->plain);
         sl_buf_free(&c->pages);
+        sl_buf_free(&c->done_pages);
+        sl_buf_free(&c->done_dict);
         dict_free(&c->dict);
         stats_free(&c->page_stats);
         stats_free(&c->chunk_stats);
     }
     free(e->cols);
     free(e->marks);
+    free(e->pending);
     free(e->groups);
     free(e->first);
     sl_schema_free(e->schema);

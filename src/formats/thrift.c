@@ -98,7 +98,8 @@ void sl_thrift_field_double(sl_thrift_writer *w, int16_t id, double v) {
     uint64_t bits;
     memcpy(&bits, &v, 8);
     uint8_t le[8];
-    for (int i = 0; i < 8; i++) le[i] = (uint8_t)(bits >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        le[i] = (uint8_t)(bits >> (8 * i));
     put_bytes(w, le, 8);
 }
 
@@ -260,7 +261,8 @@ int sl_thrift_read_double(sl_thrift_reader *r, double *v) {
     if (r->status) return SL_EPARSE;
     if (r->end - r->p < 8) return sl_thrift_fail(r, "truncated double");
     uint64_t bits = 0;
-    for (int i = 0; i < 8; i++) bits |= (uint64_t)r->p[i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        bits |= (uint64_t)r->p[i] << (8 * i);
     r->p += 8;
     memcpy(v, &bits, 8);
     return 0;
@@ -318,14 +320,12 @@ static int skip_depth(sl_thrift_reader *r, int type, int depth) {
         return 0;
     case SL_THRIFT_I16:
     case SL_THRIFT_I32:
-    case SL_THRIFT_I64:
-        return read_uvarint(r, &u);
+    case SL_THRIFT_I64: return read_uvarint(r, &u);
     case SL_THRIFT_DOUBLE:
         if (r->end - r->p < 8) return sl_thrift_fail(r, "truncated double");
         r->p += 8;
         return 0;
-    case SL_THRIFT_BINARY:
-        return sl_thrift_read_binary(r, &d, &len);
+    case SL_THRIFT_BINARY: return sl_thrift_read_binary(r, &d, &len);
     case SL_THRIFT_LIST:
     case SL_THRIFT_SET: {
         int et;
@@ -361,8 +361,7 @@ static int skip_depth(sl_thrift_reader *r, int type, int depth) {
             if (skip_depth(r, ft, depth + 1)) return SL_EPARSE;
         }
     }
-    default:
-        return sl_thrift_fail(r, "unknown type");
+    default: return sl_thrift_fail(r, "unknown type");
     }
 }
 

@@ -59,8 +59,8 @@ enum {
 
 typedef struct sl_thrift_writer {
     sl_buf *out;
-    int status;                              /* 0, or the first error (sticky) */
-    int depth;                               /* open structs */
+    int status;                               /* 0, or the first error (sticky) */
+    int depth;                                /* open structs */
     int16_t last_id[SL_THRIFT_MAX_DEPTH + 1]; /* previous field id per open struct */
 } sl_thrift_writer;
 
@@ -109,14 +109,14 @@ static inline int64_t sl_thrift_unzigzag64(uint64_t v) { return (int64_t)(v >> 1
 /* ---- reader ---- */
 
 typedef struct sl_thrift_reader {
-    const uint8_t *p;    /* next byte */
-    const uint8_t *end;  /* one past the last byte */
+    const uint8_t *p;   /* next byte */
+    const uint8_t *end; /* one past the last byte */
     const uint8_t *start;
-    int status;          /* 0, or SL_EPARSE once anything was malformed (sticky) */
-    const char *what;    /* static text naming the first problem */
+    int status;       /* 0, or SL_EPARSE once anything was malformed (sticky) */
+    const char *what; /* static text naming the first problem */
     int depth;
     int16_t last_id[SL_THRIFT_MAX_DEPTH + 1];
-    int8_t bool_value;   /* value of the bool field just read (-1: none) */
+    int8_t bool_value; /* value of the bool field just read (-1: none) */
 } sl_thrift_reader;
 
 /* Read from [data, data + len) (not owned, must outlive the reader). */

@@ -259,8 +259,9 @@ static void radix_sort(srec *recs, size_t n) {
 /* Sort one worker's records: radix when every key is a mapped number,
  * else a comparison sort. */
 static void sort_records(const sort_data *d, srec *recs, size_t n, bool all_fast) {
+    if (n < 2) return;
     if (all_fast && d->n_keys == 1) radix_sort(recs, n);
-    else qsort_r(recs, n, sizeof *recs, qsort_cmp, (void *)d);
+    else if (n > 1) qsort_r(recs, n, sizeof *recs, qsort_cmp, (void *)d);
 }
 
 /* ---- consuming (phase 1) ---- */
