@@ -102,8 +102,8 @@ static const char **os_option(search_args *a, const char *arg) {
         const char *name;
         const char **member;
     } opts[] = {
-        {"--opensearch", &a->os_url},   {"--user", &a->os_user},           {"--password-env", &a->os_password_env},
-        {"--auth", &a->os_auth},        {"--aws-service", &a->os_service}, {"--ca-file", &a->os_ca_file},
+        {"--opensearch", &a->os_url},     {"--user", &a->os_user},           {"--password-env", &a->os_password_env},
+        {"--auth", &a->os_auth},          {"--aws-service", &a->os_service}, {"--ca-file", &a->os_ca_file},
         {"--text-field", &a->text_field}, {"--time-field", &a->time_field},
     };
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
@@ -150,16 +150,23 @@ static int parse_args(int argc, char **argv, search_args *a) {
                    !strcmp(arg, "--limit") || !strcmp(arg, "--index-dir")) {
             if (!has_value) return usage_error("%s needs a value", arg);
             const char *v = argv[++i];
-            if (!strcmp(arg, "--from")) a->from = v;
-            else if (!strcmp(arg, "--to")) a->to = v;
-            else if (!strcmp(arg, "--index-dir")) a->index_dir = v;
+            if (!strcmp(arg, "--from"))
+                a->from = v;
+            else if (!strcmp(arg, "--to"))
+                a->to = v;
+            else if (!strcmp(arg, "--index-dir"))
+                a->index_dir = v;
             else if (!strcmp(arg, "--limit") && !parse_limit(v, &a->limit))
                 return usage_error("--limit expects a number of hits, got '%s'", v);
             else if (!strcmp(arg, "--sort")) {
-                if (!strcmp(v, "time") || !strcmp(v, "+time")) a->sort = SL_SEARCH_SORT_TIME_ASC;
-                else if (!strcmp(v, "-time")) a->sort = SL_SEARCH_SORT_TIME_DESC;
-                else if (!strcmp(v, "relevance")) a->sort = SL_SEARCH_SORT_RELEVANCE;
-                else return usage_error("--sort expects time, -time or relevance, got '%s'", v);
+                if (!strcmp(v, "time") || !strcmp(v, "+time"))
+                    a->sort = SL_SEARCH_SORT_TIME_ASC;
+                else if (!strcmp(v, "-time"))
+                    a->sort = SL_SEARCH_SORT_TIME_DESC;
+                else if (!strcmp(v, "relevance"))
+                    a->sort = SL_SEARCH_SORT_RELEVANCE;
+                else
+                    return usage_error("--sort expects time, -time or relevance, got '%s'", v);
             }
         } else if (arg[0] == '-' && arg[1] == '-') {
             return usage_error("unknown option '%s'", arg);
@@ -217,8 +224,10 @@ static int missing_index(const search_args *a, const char *path) {
     fprintf(stderr, "sluice search: no search index '%s' (%s does not exist)\n", a->index, path);
     if (!is_path(a->index)) {
         char *have = list_indexes(a->index_dir);
-        if (have) fprintf(stderr, "indexes in %s: %s\n", a->index_dir, have);
-        else fprintf(stderr, "%s holds no index yet: a job with a search_index target creates one\n", a->index_dir);
+        if (have)
+            fprintf(stderr, "indexes in %s: %s\n", a->index_dir, have);
+        else
+            fprintf(stderr, "%s holds no index yet: a job with a search_index target creates one\n", a->index_dir);
         free(have);
     }
     return SL_EXIT_FAILED;
@@ -235,14 +244,16 @@ static int print_json(void *ud, const sl_search_hit *h) {
 typedef struct table {
     const sl_search_layout *l;
     sl_fieldpath text;
-    sl_arena arena;  /* cells */
-    char **cells;    /* rows × cols */
+    sl_arena arena; /* cells */
+    char **cells;   /* rows × cols */
     size_t rows, cols, cap;
 } table;
 
 static void format_time(const sl_search_hit *h, char *out, size_t size) {
-    if (h->has_time) sl_search_format_time(h->time_ms, out, size);
-    else snprintf(out, size, "-");
+    if (h->has_time)
+        sl_search_format_time(h->time_ms, out, size);
+    else
+        snprintf(out, size, "-");
 }
 
 /* Copy s into the arena with control characters (newlines, tabs) as spaces. */
@@ -255,7 +266,8 @@ static char *cell(sl_arena *a, const char *s, size_t len) {
 
 static int collect_row(void *ud, const sl_search_hit *h) {
     table *t = ud;
-    if (t->rows == t->cap) t->cells = sl_xrealloc(t->cells, (t->cap = t->cap ? t->cap * 2 : 32) * t->cols * sizeof *t->cells);
+    if (t->rows == t->cap)
+        t->cells = sl_xrealloc(t->cells, (t->cap = t->cap ? t->cap * 2 : 32) * t->cols * sizeof *t->cells);
     char **row = t->cells + t->rows * t->cols;
     char when[40];
     format_time(h, when, sizeof when);
@@ -286,7 +298,8 @@ static void put_cell(const char *s, size_t width, bool last) {
     if (w <= width) {
         fputs(s, stdout);
         if (!last)
-            for (size_t i = w; i < width; i++) fputc(' ', stdout);
+            for (size_t i = w; i < width; i++)
+                fputc(' ', stdout);
         return;
     }
     size_t keep = width ? width - 1 : 0, seen = 0;
@@ -312,7 +325,8 @@ static size_t terminal_width(void) {
 
 static void upper_header(char *out, size_t size, const char *name) {
     size_t i = 0;
-    for (; name[i] && i + 1 < size; i++) out[i] = (name[i] >= 'a' && name[i] <= 'z') ? (char)(name[i] - 32) : name[i];
+    for (; name[i] && i + 1 < size; i++)
+        out[i] = (name[i] >= 'a' && name[i] <= 'z') ? (char)(name[i] - 32) : name[i];
     out[i] = 0;
 }
 
@@ -361,14 +375,16 @@ static void print_table(table *t, uint64_t total, const search_args *a, double m
         }
         fputc('\n', stdout);
     }
-    const char *order = a->sort == SL_SEARCH_SORT_TIME_ASC   ? "oldest first"
+    const char *order = a->sort == SL_SEARCH_SORT_TIME_ASC    ? "oldest first"
                         : a->sort == SL_SEARCH_SORT_RELEVANCE ? "best match first"
                                                               : "newest first";
-    if (!total) printf("no hits (%.1f ms)\n", ms);
+    if (!total)
+        printf("no hits (%.1f ms)\n", ms);
     else
         printf("\n%zu of %llu hit%s, %s (%.1f ms)\n", t->rows, (unsigned long long)total, total == 1 ? "" : "s", order,
                ms);
-    for (size_t c = 0; c < cols; c++) free(head[c]);
+    for (size_t c = 0; c < cols; c++)
+        free(head[c]);
     free(head);
     free(w);
 }
@@ -578,8 +594,8 @@ static char *value_text(sl_arena *a, const sl_value *v) {
 }
 
 /* Hand each hit of a _search answer to on_hit; *total from hits.total. */
-static int os_hits(os_ctx *c, const sl_buf *answer, const sl_search_layout *l, int (*on_hit)(void *, const sl_search_hit *),
-                   void *ud, uint64_t *total, sl_error *err) {
+static int os_hits(os_ctx *c, const sl_buf *answer, const sl_search_layout *l,
+                   int (*on_hit)(void *, const sl_search_hit *), void *ud, uint64_t *total, sl_error *err) {
     sl_value root;
     if (sl_json_parse(answer->data ? answer->data : "", answer->len, &c->arena, &root, NULL) != SL_OK)
         return sl_error_set(err, SL_EIO, "OpenSearch answered the search with something that is not JSON");
@@ -590,7 +606,8 @@ static int os_hits(os_ctx *c, const sl_buf *answer, const sl_search_layout *l, i
     if (!hits || hits->type != SL_T_LIST) return sl_error_set(err, SL_EIO, "OpenSearch's answer has no hits.hits");
     sl_fieldpath time_path, *kw_paths = sl_xcalloc(l->n_keyword ? l->n_keyword : 1, sizeof *kw_paths);
     int rc = sl_fieldpath_parse(l->time_field, &time_path, err);
-    for (size_t k = 0; !rc && k < l->n_keyword; k++) rc = sl_fieldpath_parse(l->keyword_fields[k], &kw_paths[k], err);
+    for (size_t k = 0; !rc && k < l->n_keyword; k++)
+        rc = sl_fieldpath_parse(l->keyword_fields[k], &kw_paths[k], err);
     const char **kw = sl_xcalloc(l->n_keyword ? l->n_keyword : 1, sizeof *kw);
     sl_buf json;
     sl_buf_init(&json, 0);
@@ -601,7 +618,8 @@ static int os_hits(os_ctx *c, const sl_buf *answer, const sl_search_layout *l, i
         h.id = value_text(&c->arena, sl_struct_get(&hits->u.items[i], "_id"));
         const sl_value *t = sl_fieldpath_get(src, &time_path);
         h.has_time = t && sl_search_value_time(t, &h.time_ms);
-        for (size_t k = 0; k < l->n_keyword; k++) kw[k] = value_text(&c->arena, sl_fieldpath_get(src, &kw_paths[k]));
+        for (size_t k = 0; k < l->n_keyword; k++)
+            kw[k] = value_text(&c->arena, sl_fieldpath_get(src, &kw_paths[k]));
         h.keywords = kw;
         sl_buf_reset(&json);
         sl_json_write(&json, src);
@@ -647,7 +665,9 @@ static int search_opensearch(const search_args *a, const sl_search_request *req)
         .endpoint = a->os_url,
         .auth = a->os_auth,
         .user = a->os_user,
-        .password_env = a->os_password_env ? a->os_password_env : a->os_user ? "OPENSEARCH_PASSWORD" : NULL,
+        .password_env = a->os_password_env ? a->os_password_env
+                        : a->os_user       ? "OPENSEARCH_PASSWORD"
+                                           : NULL,
         .aws_service = a->os_service,
         .ca_file = a->os_ca_file,
         .insecure = a->os_insecure,
@@ -720,7 +740,8 @@ static int run_search(search_args *a) {
     int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     int status = -1;
     if (a->from && sl_search_parse_time(a->from, now_ms, &req.from_ms))
-        status = usage_error("--from: cannot read '%s' as a time (ISO 8601, epoch ms, now, or an age like 1h)", a->from);
+        status =
+            usage_error("--from: cannot read '%s' as a time (ISO 8601, epoch ms, now, or an age like 1h)", a->from);
     else if (a->to && sl_search_parse_time(a->to, now_ms, &req.to_ms))
         status = usage_error("--to: cannot read '%s' as a time (ISO 8601, epoch ms, now, or an age like 1h)", a->to);
     req.has_from = a->from != NULL;

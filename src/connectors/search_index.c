@@ -118,7 +118,8 @@ int sl_search_query_parse(const char *text, sl_search_query *q, sl_error *err) {
     sl_buf_init(&word, 0);
     int rc = SL_OK;
     while (!rc) {
-        while (is_space(text[i])) i++;
+        while (is_space(text[i]))
+            i++;
         if (!text[i]) break;
         sl_sq_clause c = {0};
         size_t clause_start = i;
@@ -143,7 +144,8 @@ int sl_search_query_parse(const char *text, sl_search_query *q, sl_error *err) {
             continue;
         }
         size_t start = i;
-        while (text[i] && !is_space(text[i]) && text[i] != ':') i++;
+        while (text[i] && !is_space(text[i]) && text[i] != ':')
+            i++;
         if (text[i] == ':' && i > start) {
             c.kind = SL_SQ_FIELD;
             c.field = sl_xstrndup(text + start, i - start);
@@ -160,10 +162,12 @@ int sl_search_query_parse(const char *text, sl_search_query *q, sl_error *err) {
                 }
             } else {
                 size_t vstart = i;
-                while (text[i] && !is_space(text[i])) i++;
+                while (text[i] && !is_space(text[i]))
+                    i++;
                 if (i == vstart) {
-                    rc = sl_error_set(err, SL_EINVAL, "'%s:' at position %zu needs a value (quote it to search for ':')",
-                                      c.field, start + 1);
+                    rc =
+                        sl_error_set(err, SL_EINVAL, "'%s:' at position %zu needs a value (quote it to search for ':')",
+                                     c.field, start + 1);
                     free(c.field);
                     break;
                 }
@@ -178,7 +182,9 @@ int sl_search_query_parse(const char *text, sl_search_query *q, sl_error *err) {
             add_clause(q, &cap, c);
             continue;
         }
-        while (text[i] && !is_space(text[i])) i++; /* a word (may hold ':' after its first character) */
+        /* a word (it may hold ':' after its first character) */
+        while (text[i] && !is_space(text[i]))
+            i++;
         size_t len = i - start;
         if (text[i - 1] == '*') {
             c.prefix = true;
@@ -210,7 +216,8 @@ void sl_search_query_free(sl_search_query *q) {
 /* ================================================================== */
 
 static void free_names(char **names, size_t n) {
-    for (size_t i = 0; i < n; i++) free(names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
     free(names);
 }
 
@@ -250,8 +257,10 @@ static int check_name(const char *what, const char *name, sl_error *err) {
 int sl_search_layout_check(const sl_search_layout *l, sl_error *err) {
     if (!l->n_text) return sl_error_set(err, SL_EINVAL, "text_fields: at least one field is needed");
     int rc = SL_OK;
-    for (size_t i = 0; !rc && i < l->n_text; i++) rc = check_name("text_fields", l->text_fields[i], err);
-    for (size_t i = 0; !rc && i < l->n_keyword; i++) rc = check_name("keyword_fields", l->keyword_fields[i], err);
+    for (size_t i = 0; !rc && i < l->n_text; i++)
+        rc = check_name("text_fields", l->text_fields[i], err);
+    for (size_t i = 0; !rc && i < l->n_keyword; i++)
+        rc = check_name("keyword_fields", l->keyword_fields[i], err);
     if (rc) return rc;
     if (l->id_field && (rc = check_name("id_field", l->id_field, err))) return rc;
     if (l->time_field && (rc = check_name("time_field", l->time_field, err))) return rc;
@@ -270,7 +279,8 @@ int sl_search_layout_check(const sl_search_layout *l, sl_error *err) {
 /* "[a, b]" for messages. */
 static void names_text(sl_buf *b, char *const *names, size_t n) {
     sl_buf_addc(b, '[');
-    for (size_t i = 0; i < n; i++) sl_buf_printf(b, "%s%s", i ? ", " : "", names[i]);
+    for (size_t i = 0; i < n; i++)
+        sl_buf_printf(b, "%s%s", i ? ", " : "", names[i]);
     sl_buf_addc(b, ']');
 }
 
@@ -370,8 +380,10 @@ bool sl_search_value_time(const sl_value *v, int64_t *out_ms) {
     case SL_T_STRING: {
         const char *s = v->u.s;
         size_t len = v->len;
-        while (len && is_space(*s)) s++, len--;
-        while (len && is_space(s[len - 1])) len--;
+        while (len && is_space(*s))
+            s++, len--;
+        while (len && is_space(s[len - 1]))
+            len--;
         return parse_millis(s, len, out_ms) || parse_iso(s, len, out_ms);
     }
     case SL_T_TIMESTAMP: *out_ms = floor_div(v->u.i, 1000); return true;
@@ -431,8 +443,7 @@ static int exec_index_sql(sqlite3 *db, const char *path, const sl_search_layout 
     return rc;
 }
 
-static int create_schema(sqlite3 *db, const char *path, const char *name, const sl_search_layout *l,
-                         sl_error *err) {
+static int create_schema(sqlite3 *db, const char *path, const char *name, const sl_search_layout *l, sl_error *err) {
     sl_buf sql;
     sl_buf_init(&sql, 0);
     sl_buf_adds(&sql, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
@@ -498,7 +509,8 @@ static int parse_names(const char *json, char ***out, size_t *n) {
     if (!rc) {
         *out = sl_xcalloc(v.len ? v.len : 1, sizeof **out);
         *n = v.len;
-        for (uint32_t i = 0; i < v.len; i++) (*out)[i] = sl_xstrndup(v.u.items[i].u.s, v.u.items[i].len);
+        for (uint32_t i = 0; i < v.len; i++)
+            (*out)[i] = sl_xstrndup(v.u.items[i].u.s, v.u.items[i].len);
     }
     sl_arena_free(&a);
     return rc;
@@ -531,21 +543,31 @@ static int read_meta(sqlite3 *db, const char *path, sl_search_layout *l, char **
         const char *k = (const char *)sqlite3_column_text(st, 0);
         const char *v = (const char *)sqlite3_column_text(st, 1);
         if (!k || !v) continue;
-        if (!strcmp(k, "format")) format_ok = !strcmp(v, INDEX_FORMAT);
-        else if (!strcmp(k, "version")) version_ok = !strcmp(v, INDEX_VERSION);
-        else if (!strcmp(k, "name") && name) *name = sl_xstrdup(v);
-        else if (!strcmp(k, "text_fields")) bad |= parse_names(v, &l->text_fields, &l->n_text) != 0, got_text = true;
+        if (!strcmp(k, "format"))
+            format_ok = !strcmp(v, INDEX_FORMAT);
+        else if (!strcmp(k, "version"))
+            version_ok = !strcmp(v, INDEX_VERSION);
+        else if (!strcmp(k, "name") && name)
+            *name = sl_xstrdup(v);
+        else if (!strcmp(k, "text_fields"))
+            bad |= parse_names(v, &l->text_fields, &l->n_text) != 0, got_text = true;
         else if (!strcmp(k, "keyword_fields"))
             bad |= parse_names(v, &l->keyword_fields, &l->n_keyword) != 0, got_kw = true;
-        else if (!strcmp(k, "time_field") && v[0]) l->time_field = sl_xstrdup(v);
-        else if (!strcmp(k, "id_field") && v[0]) l->id_field = sl_xstrdup(v);
+        else if (!strcmp(k, "time_field") && v[0])
+            l->time_field = sl_xstrdup(v);
+        else if (!strcmp(k, "id_field") && v[0])
+            l->id_field = sl_xstrdup(v);
     }
     sqlite3_finalize(st);
     int rc = SL_OK;
-    if (step != SQLITE_DONE) rc = db_fail(err, db, path, "reading metadata");
-    else if (!format_ok) rc = sl_error_set(err, SL_EINVAL, "%s is not a sluice search index", path);
-    else if (!version_ok) rc = sl_error_set(err, SL_EINVAL, "%s: unsupported search index version", path);
-    else if (bad || !got_text || !got_kw) rc = sl_error_set(err, SL_EINVAL, "%s: damaged index metadata", path);
+    if (step != SQLITE_DONE)
+        rc = db_fail(err, db, path, "reading metadata");
+    else if (!format_ok)
+        rc = sl_error_set(err, SL_EINVAL, "%s is not a sluice search index", path);
+    else if (!version_ok)
+        rc = sl_error_set(err, SL_EINVAL, "%s: unsupported search index version", path);
+    else if (bad || !got_text || !got_kw)
+        rc = sl_error_set(err, SL_EINVAL, "%s: damaged index metadata", path);
     if (rc) {
         sl_search_layout_free(l);
         if (name) free(*name), *name = NULL;
@@ -583,13 +605,16 @@ struct sl_search_stage {
 /* Field paths of a checked layout (sl_search_layout_check: they parse). */
 static sl_fieldpath *compile_paths(char *const *names, size_t n) {
     sl_fieldpath *p = sl_xcalloc(n ? n : 1, sizeof *p);
-    for (size_t i = 0; i < n; i++) sl_fieldpath_parse(names[i], &p[i], NULL);
+    for (size_t i = 0; i < n; i++)
+        sl_fieldpath_parse(names[i], &p[i], NULL);
     return p;
 }
 
 static void stage_free(sl_search_stage *s) {
-    for (size_t i = 0; i < s->n_text; i++) sl_fieldpath_free(&s->text[i]);
-    for (size_t i = 0; i < s->n_keyword; i++) sl_fieldpath_free(&s->keyword[i]);
+    for (size_t i = 0; i < s->n_text; i++)
+        sl_fieldpath_free(&s->text[i]);
+    for (size_t i = 0; i < s->n_keyword; i++)
+        sl_fieldpath_free(&s->keyword[i]);
     free(s->text);
     free(s->keyword);
     if (s->has_id) sl_fieldpath_free(&s->id);
@@ -627,14 +652,17 @@ int sl_search_stage_open(const char *path, const sl_search_layout *l, sl_search_
     sl_buf sql;
     sl_buf_init(&sql, 0);
     sl_buf_adds(&sql, "CREATE TABLE staged(seq INTEGER PRIMARY KEY, _id, _time");
-    for (size_t i = 0; i < l->n_keyword; i++) sl_buf_printf(&sql, ", k%zu", i);
-    for (size_t i = 0; i < l->n_text; i++) sl_buf_printf(&sql, ", t%zu", i);
+    for (size_t i = 0; i < l->n_keyword; i++)
+        sl_buf_printf(&sql, ", k%zu", i);
+    for (size_t i = 0; i < l->n_text; i++)
+        sl_buf_printf(&sql, ", t%zu", i);
     sl_buf_adds(&sql, ", _source)");
     rc = db_exec(s->db, path, sql.data, err);
     if (!rc) {
         sl_buf_reset(&sql);
         sl_buf_adds(&sql, "INSERT INTO staged VALUES(?");
-        for (size_t i = 0; i < 3 + l->n_keyword + l->n_text; i++) sl_buf_adds(&sql, ", ?");
+        for (size_t i = 0; i < 3 + l->n_keyword + l->n_text; i++)
+            sl_buf_adds(&sql, ", ?");
         sl_buf_adds(&sql, ")");
         rc = db_prepare(s->db, path, sql.data, &s->insert, err);
     }
@@ -702,8 +730,10 @@ int sl_search_stage_add(sl_search_stage *s, uint64_t seq, const sl_value *rec, s
                             s->time.text, shown.u.s);
     }
     int col = 4;
-    for (size_t i = 0; i < s->n_keyword; i++) bind_text_value(st, col++, sl_fieldpath_get(rec, &s->keyword[i]), scratch);
-    for (size_t i = 0; i < s->n_text; i++) bind_text_value(st, col++, sl_fieldpath_get(rec, &s->text[i]), scratch);
+    for (size_t i = 0; i < s->n_keyword; i++)
+        bind_text_value(st, col++, sl_fieldpath_get(rec, &s->keyword[i]), scratch);
+    for (size_t i = 0; i < s->n_text; i++)
+        bind_text_value(st, col++, sl_fieldpath_get(rec, &s->text[i]), scratch);
     sl_buf_reset(&s->source);
     if (sl_json_write(&s->source, rec) != SL_OK) {
         sqlite3_clear_bindings(st);
@@ -744,7 +774,8 @@ static int merger_prepare(merger *m, sl_error *err) {
         add_ident(&sql, l->keyword_fields[i]);
     }
     sl_buf_adds(&sql, ", _source) VALUES(?, ?");
-    for (size_t i = 0; i < l->n_keyword + 1; i++) sl_buf_adds(&sql, ", ?");
+    for (size_t i = 0; i < l->n_keyword + 1; i++)
+        sl_buf_adds(&sql, ", ?");
     sl_buf_adds(&sql, l->id_field ? ") ON CONFLICT(_id) DO NOTHING" : ")");
     int rc = db_prepare(m->db, m->path, sql.data, &m->ins_doc, err);
     sl_buf_reset(&sql);
@@ -754,7 +785,8 @@ static int merger_prepare(merger *m, sl_error *err) {
         add_ident(&sql, l->text_fields[i]);
     }
     sl_buf_adds(&sql, ") VALUES(?");
-    for (size_t i = 0; i < l->n_text; i++) sl_buf_adds(&sql, ", ?");
+    for (size_t i = 0; i < l->n_text; i++)
+        sl_buf_adds(&sql, ", ?");
     sl_buf_adds(&sql, ")");
     if (!rc) rc = db_prepare(m->db, m->path, sql.data, &m->ins_fts, err);
     sl_buf_free(&sql);
@@ -783,7 +815,8 @@ static void bind_doc(merger *m, sqlite3_stmt *row) {
     int n_kw = (int)m->l->n_keyword, n_text = (int)m->l->n_text;
     sqlite3_bind_value(m->ins_doc, 1, sqlite3_column_value(row, 1));
     sqlite3_bind_value(m->ins_doc, 2, sqlite3_column_value(row, 2));
-    for (int i = 0; i < n_kw; i++) sqlite3_bind_value(m->ins_doc, 3 + i, sqlite3_column_value(row, 3 + i));
+    for (int i = 0; i < n_kw; i++)
+        sqlite3_bind_value(m->ins_doc, 3 + i, sqlite3_column_value(row, 3 + i));
     sqlite3_bind_value(m->ins_doc, 3 + n_kw, sqlite3_column_value(row, 3 + n_kw + n_text));
 }
 
@@ -815,7 +848,8 @@ static int merge_row(merger *m, sqlite3_stmt *row, sl_error *err) {
     }
     if (rc) return rc;
     sqlite3_bind_int64(m->ins_fts, 1, sqlite3_last_insert_rowid(m->db));
-    for (int i = 0; i < n_text; i++) sqlite3_bind_value(m->ins_fts, 2 + i, sqlite3_column_value(row, 3 + n_kw + i));
+    for (int i = 0; i < n_text; i++)
+        sqlite3_bind_value(m->ins_fts, 2 + i, sqlite3_column_value(row, 3 + n_kw + i));
     return run_stmt(m, m->ins_fts, "indexing a document", err);
 }
 
@@ -886,8 +920,8 @@ static int ready_schema(sqlite3 *db, const char *path, const char *name, const s
                         sl_error *err) {
     if (!has_table(db, "meta") && !has_table(db, "docs")) return create_schema(db, path, name, l, err);
     if (overwrite) {
-        int rc = db_exec(db, path, "DROP TABLE IF EXISTS fts; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;",
-                         err);
+        int rc =
+            db_exec(db, path, "DROP TABLE IF EXISTS fts; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;", err);
         return rc ? rc : create_schema(db, path, name, l, err);
     }
     sl_search_layout have;
@@ -924,7 +958,8 @@ int sl_search_merge(const char *index_path, const char *index_name, const sl_sea
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     m.db = db;
-    if (created && (rc = db_exec(db, index_path, "PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL", err))) goto out;
+    if (created && (rc = db_exec(db, index_path, "PRAGMA page_size = 16384; PRAGMA auto_vacuum = INCREMENTAL", err)))
+        goto out;
     rc = db_exec(db, index_path,
                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072; "
                  "PRAGMA temp_store = MEMORY;",
@@ -1051,11 +1086,11 @@ typedef struct plan {
 
 /* What a plan selects. */
 typedef enum plan_kind {
-    PLAN_HITS,       /* the hits, ordered and limited; the planner picks the access path */
+    PLAN_HITS,         /* the hits, ordered and limited; the planner picks the access path */
     PLAN_HITS_BY_TIME, /* the same, walking the time index and testing each document against the
                         * full-text matches: for common words sorted by time with a limit */
-    PLAN_COUNT,      /* count(*) of the hits */
-    PLAN_FTS_COUNT   /* count(*) of the full-text matches alone (the required terms) */
+    PLAN_COUNT,        /* count(*) of the hits */
+    PLAN_FTS_COUNT     /* count(*) of the full-text matches alone (the required terms) */
 } plan_kind;
 
 static int find_name(char *const *names, size_t n, const char *name) {
@@ -1108,8 +1143,10 @@ static char *glob_prefix(const char *text) {
     sl_buf b;
     sl_buf_init(&b, 0);
     for (const char *s = text; *s; s++) {
-        if (*s == '*' || *s == '?' || *s == '[') sl_buf_printf(&b, "[%c]", *s);
-        else sl_buf_addc(&b, *s);
+        if (*s == '*' || *s == '?' || *s == '[')
+            sl_buf_printf(&b, "[%c]", *s);
+        else
+            sl_buf_addc(&b, *s);
     }
     sl_buf_addc(&b, '*');
     return sl_buf_detach(&b);
@@ -1148,8 +1185,7 @@ static void plan_free(plan *p) {
 }
 
 /* Build the SELECT of kind for req. */
-static int plan_build(const sl_search_index *ix, const sl_search_request *req, plan_kind kind, plan *p,
-                      sl_error *err) {
+static int plan_build(const sl_search_index *ix, const sl_search_request *req, plan_kind kind, plan *p, sl_error *err) {
     const sl_search_layout *l = &ix->layout;
     memset(p, 0, sizeof *p);
     sl_buf_init(&p->sql, 0);
@@ -1166,7 +1202,8 @@ static int plan_build(const sl_search_index *ix, const sl_search_request *req, p
             continue;
         }
         int k;
-        if (!strcmp(c->field, "_id") && l->id_field) rc = exact_clause(p, &where, "_id", c, err);
+        if (!strcmp(c->field, "_id") && l->id_field)
+            rc = exact_clause(p, &where, "_id", c, err);
         else if ((k = find_name(l->keyword_fields, l->n_keyword, c->field)) >= 0)
             rc = exact_clause(p, &where, l->keyword_fields[k], c, err);
         else if ((k = find_name(l->text_fields, l->n_text, c->field)) >= 0)
@@ -1201,7 +1238,7 @@ static int plan_build(const sl_search_index *ix, const sl_search_request *req, p
         sl_buf_adds(&fts_expr, p->exclude.data);
     }
     bool relevance = req->sort == SL_SEARCH_SORT_RELEVANCE && p->n_match;
-    const char *order = relevance ? "score, %s._time DESC NULLS LAST, %s._docid DESC"
+    const char *order = relevance                              ? "score, %s._time DESC NULLS LAST, %s._docid DESC"
                         : req->sort == SL_SEARCH_SORT_TIME_ASC ? "%s._time ASC NULLS LAST, %s._docid ASC"
                                                                : "%s._time DESC NULLS LAST, %s._docid DESC";
     sl_buf *s = &p->sql;
@@ -1218,10 +1255,13 @@ static int plan_build(const sl_search_index *ix, const sl_search_request *req, p
         /* Hits are chosen and ordered on (docid, time, score) alone, then joined
          * back to docs for the stored documents: the sort never carries the
          * JSON of every match, only of the hits printed. */
-        if (count_only) sl_buf_adds(s, "SELECT count(*)");
-        else sl_buf_printf(s, "SELECT d._docid AS _docid, d._time AS _time%s", relevance ? ", bm25(fts) AS score" : "");
+        if (count_only)
+            sl_buf_adds(s, "SELECT count(*)");
+        else
+            sl_buf_printf(s, "SELECT d._docid AS _docid, d._time AS _time%s", relevance ? ", bm25(fts) AS score" : "");
         if (p->n_match && kind == PLAN_HITS_BY_TIME)
-            sl_buf_adds(s, " FROM docs d INDEXED BY docs_time WHERE d._docid IN (SELECT rowid FROM fts WHERE fts MATCH ?1)");
+            sl_buf_adds(
+                s, " FROM docs d INDEXED BY docs_time WHERE d._docid IN (SELECT rowid FROM fts WHERE fts MATCH ?1)");
         else if (p->n_match)
             sl_buf_adds(s, " FROM fts JOIN docs d ON d._docid = fts.rowid WHERE fts MATCH ?1");
         else if (p->n_exclude)
@@ -1261,8 +1301,10 @@ static int plan_statement(sl_search_index *ix, plan *p, sqlite3_stmt **st, sl_er
     if (sqlite3_prepare_v2(ix->db, p->sql.data, -1, st, NULL) != SQLITE_OK)
         return db_fail(err, ix->db, ix->path, "preparing the search");
     for (size_t i = 0; i < p->n_binds; i++) {
-        if (p->binds[i].is_int) sqlite3_bind_int64(*st, (int)i + 1, p->binds[i].i);
-        else sqlite3_bind_text(*st, (int)i + 1, p->binds[i].s, -1, SQLITE_STATIC);
+        if (p->binds[i].is_int)
+            sqlite3_bind_int64(*st, (int)i + 1, p->binds[i].i);
+        else
+            sqlite3_bind_text(*st, (int)i + 1, p->binds[i].s, -1, SQLITE_STATIC);
     }
     return SL_OK;
 }
@@ -1282,8 +1324,10 @@ static int plan_scalar(sl_search_index *ix, const sl_search_request *req, plan_k
     if (!rc) rc = plan_statement(ix, &p, &st, err);
     if (!rc) {
         int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(st, 0);
-        else rc = search_failed(ix, err);
+        if (step == SQLITE_ROW)
+            *out = (uint64_t)sqlite3_column_int64(st, 0);
+        else
+            rc = search_failed(ix, err);
     }
     sqlite3_finalize(st);
     plan_free(&p);
@@ -1349,7 +1393,8 @@ int sl_search_index_search(sl_search_index *ix, const sl_search_request *req,
         h.time_ms = sqlite3_column_int64(st, 1);
         h.source = (const char *)sqlite3_column_text(st, 2);
         h.source_len = (size_t)sqlite3_column_bytes(st, 2);
-        for (size_t i = 0; i < nk; i++) kw[i] = (const char *)sqlite3_column_text(st, 3 + (int)i);
+        for (size_t i = 0; i < nk; i++)
+            kw[i] = (const char *)sqlite3_column_text(st, 3 + (int)i);
         h.keywords = kw;
         if (!h.source) h.source = "", h.source_len = 0;
         rc = on_hit(ud, &h);
@@ -1369,8 +1414,9 @@ static const sl_option target_options[] = {
      "Index name (letters, digits, '.', '_', '-'); `sluice search NAME` finds it. Required unless path is set "
      "(the name is then the file name without .db).",
      NULL, 0},
-    {"path", SL_OPT_PATH, NULL, "SQLite file of the index. Default: ./data/search/<index>.db. Its directory is "
-                                "created when missing.",
+    {"path", SL_OPT_PATH, NULL,
+     "SQLite file of the index. Default: ./data/search/<index>.db. Its directory is "
+     "created when missing.",
      NULL, 0},
     {"text_fields", SL_OPT_LIST, "[message]",
      "Fields indexed for full-text search (FTS5, unicode61 tokenizer without diacritics: case and accents do "
@@ -1406,8 +1452,8 @@ typedef struct stage_slot {
 
 typedef struct target_data {
     sl_search_layout layout;
-    char *path;      /* index file */
-    char *name;      /* index name */
+    char *path; /* index file */
+    char *name; /* index name */
     bool overwrite;
     pthread_mutex_t lock;
     char *stage_dir; /* this run's staging directory (created on first use) */
@@ -1534,9 +1580,9 @@ static int target_check(sl_node *node, sl_error *err) {
     if (id_field && id_field[0]) l->id_field = sl_xstrdup(id_field);
     if (sl_search_layout_check(l, err)) {
         const char *opt = strncmp(err->message, "keyword_fields", 14) == 0 ? "keyword_fields"
-                          : strncmp(err->message, "id_field", 8) == 0     ? "id_field"
-                          : strncmp(err->message, "time_field", 10) == 0  ? "time_field"
-                                                                          : "text_fields";
+                          : strncmp(err->message, "id_field", 8) == 0      ? "id_field"
+                          : strncmp(err->message, "time_field", 10) == 0   ? "time_field"
+                                                                           : "text_fields";
         return bad_option(err, node, opt);
     }
     return SL_OK;
@@ -1588,18 +1634,17 @@ static char *staging_dir(const target_data *d, const sl_node *node, const sl_run
     char *out = sl_xmalloc(n);
     int at = snprintf(out, n, "%s/_staging-%s-", dir, d->name);
     for (const char *c = node->name; *c; c++)
-        out[at++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
-                            *c == '-'
-                        ? *c
-                        : '_';
+        out[at++] =
+            (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'
+                ? *c
+                : '_';
     snprintf(out + at, n - (size_t)at, "-%s", run->run_id);
     free(dir);
     return out;
 }
 
 /* Take a free stage from the pool, creating one when all are busy. */
-static int take_slot(target_data *d, sl_node *node, sl_run *run, size_t *out, sl_search_stage **stage,
-                     sl_error *err) {
+static int take_slot(target_data *d, sl_node *node, sl_run *run, size_t *out, sl_search_stage **stage, sl_error *err) {
     int rc = SL_OK;
     pthread_mutex_lock(&d->lock);
     if (!d->stage_dir) {
@@ -1607,7 +1652,8 @@ static int take_slot(target_data *d, sl_node *node, sl_run *run, size_t *out, sl
         rc = sl_mkdirs(d->stage_dir, err);
     }
     size_t i = 0;
-    while (!rc && i < d->n_slots && (d->slots[i].busy || !d->slots[i].stage)) i++;
+    while (!rc && i < d->n_slots && (d->slots[i].busy || !d->slots[i].stage))
+        i++;
     if (!rc && i == d->n_slots) {
         d->slots = sl_xrealloc(d->slots, (d->n_slots + 1) * sizeof *d->slots);
         stage_slot *s = &d->slots[d->n_slots];
@@ -1703,7 +1749,8 @@ static int target_commit(sl_node *node, sl_run *run, sl_error *err) {
     char *dir = parent_dir(d->path);
     int rc = sl_mkdirs(dir, err);
     free(dir);
-    if (!rc) rc = sl_search_merge(d->path, d->name, &d->layout, d->overwrite, paths, d->n_slots, run->run_id, NULL, err);
+    if (!rc)
+        rc = sl_search_merge(d->path, d->name, &d->layout, d->overwrite, paths, d->n_slots, run->run_id, NULL, err);
     free(paths);
     drop_staging(d);
     return rc;

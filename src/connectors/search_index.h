@@ -40,9 +40,9 @@ typedef enum sl_sq_kind { SL_SQ_TERM, SL_SQ_PHRASE, SL_SQ_FIELD } sl_sq_kind;
 typedef struct sl_sq_clause {
     sl_sq_kind kind;
     bool negated;
-    bool prefix;  /* TERM / FIELD: value ends with an unquoted '*' (not part of text) */
-    char *field;  /* FIELD: the field name; NULL otherwise */
-    char *text;   /* the term, phrase or value, unescaped (may be "" for field:*) */
+    bool prefix; /* TERM / FIELD: value ends with an unquoted '*' (not part of text) */
+    char *field; /* FIELD: the field name; NULL otherwise */
+    char *text;  /* the term, phrase or value, unescaped (may be "" for field:*) */
 } sl_sq_clause;
 
 typedef struct sl_search_query {
@@ -60,12 +60,12 @@ void sl_search_query_free(sl_search_query *q);
 /* ---- layout: what an index holds ---- */
 
 typedef struct sl_search_layout {
-    char **text_fields;    /* full-text (FTS5) fields, dotted paths; at least one */
+    char **text_fields; /* full-text (FTS5) fields, dotted paths; at least one */
     size_t n_text;
     char **keyword_fields; /* exact-match fields */
     size_t n_keyword;
-    char *time_field;      /* NULL: documents have no time */
-    char *id_field;        /* NULL: documents never replace each other */
+    char *time_field; /* NULL: documents have no time */
+    char *id_field;   /* NULL: documents never replace each other */
 } sl_search_layout;
 
 /* Release the strings and arrays of l (not l itself). */
@@ -134,7 +134,7 @@ int sl_search_index_read_layout(const char *path, sl_search_layout *l, sl_error 
 typedef enum sl_search_sort {
     SL_SEARCH_SORT_TIME_DESC, /* newest first (default) */
     SL_SEARCH_SORT_TIME_ASC,
-    SL_SEARCH_SORT_RELEVANCE  /* BM25 over the full-text clauses; newest first without any */
+    SL_SEARCH_SORT_RELEVANCE /* BM25 over the full-text clauses; newest first without any */
 } sl_search_sort;
 
 typedef struct sl_search_request {
@@ -142,11 +142,11 @@ typedef struct sl_search_request {
     bool has_from, has_to;
     int64_t from_ms, to_ms; /* time range [from, to), epoch milliseconds */
     sl_search_sort sort;
-    uint64_t limit;         /* 0 = every hit */
+    uint64_t limit; /* 0 = every hit */
 } sl_search_request;
 
 typedef struct sl_search_hit {
-    const char *id;            /* NULL without an id field */
+    const char *id; /* NULL without an id field */
     bool has_time;
     int64_t time_ms;
     const char *const *keywords; /* parallel to layout->keyword_fields; NULL where absent */

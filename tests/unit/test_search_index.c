@@ -37,8 +37,10 @@ static void expect_clause(const sl_search_query *q, size_t i, sl_sq_kind kind, b
     assert_int_equal(c->kind, kind);
     assert_int_equal(c->negated, negated);
     assert_int_equal(c->prefix, prefix);
-    if (field) assert_string_equal(c->field, field);
-    else assert_null(c->field);
+    if (field)
+        assert_string_equal(c->field, field);
+    else
+        assert_null(c->field);
     assert_string_equal(c->text, text);
 }
 
@@ -248,7 +250,8 @@ static int teardown(void **state) {
 
 /* Stage NDJSON lines (seq = first_seq, first_seq+1, …) into a new stage file;
  * returns its path (malloc'd). */
-static char *stage_lines(fixture *f, const sl_search_layout *l, const char *const *lines, size_t n, uint64_t first_seq) {
+static char *stage_lines(fixture *f, const sl_search_layout *l, const char *const *lines, size_t n,
+                         uint64_t first_seq) {
     char *path = malloc(200);
     snprintf(path, 200, "%s/stage-%d.db", f->dir, f->n_stage++);
     sl_search_stage *s;
@@ -572,7 +575,8 @@ static void write_input(fixture *f, const char *name, int n, int bad_at) {
     snprintf(path, sizeof path, "%s/%s", f->dir, name);
     FILE *fp = fopen(path, "w");
     for (int i = 0; i < n; i++) {
-        if (i == bad_at) fprintf(fp, "{\"log_id\":\"bad\",\"timestamp\":\"never\",\"message\":\"bad\"}\n");
+        if (i == bad_at)
+            fprintf(fp, "{\"log_id\":\"bad\",\"timestamp\":\"never\",\"message\":\"bad\"}\n");
         else
             fprintf(fp,
                     "{\"log_id\":\"id-%d\",\"timestamp\":%d,\"service_name\":\"svc-%d\",\"log_level\":\"INFO\","
