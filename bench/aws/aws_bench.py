@@ -438,6 +438,12 @@ def notes(rows):
         lines.append("- %s, %s (%s): %.2f s wall; the server used %.2f CPU s (%.2f cores), sluice %.2f CPU s "
                      "(%.0f%% of one core)." % (r.work, r.tool, r.conc, r.seconds, r.server_cpu, share, r.cpu,
                                                  100 * r.cpu / r.seconds))
+    scans = [r for r in rows if r.ran and r.section == "scan"]
+    if scans:
+        lines.append("- DynamoDB Local's CPU per 1,000 items scanned: %s. Without Limit (1 MB pages, what a "
+                     "plain boto3 script sends) this grows with the table — at 200,000 items it was ~25× "
+                     "that of 4096-item pages (sluice's default page_size); see bench/README.md." % "; ".join(
+                         "%s, %s %.3f s" % (r.tool, r.conc, 1000 * r.server_cpu / r.amount) for r in scans))
     return lines
 
 

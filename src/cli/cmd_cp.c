@@ -63,12 +63,12 @@ typedef struct cp_run {
     const cp_plan *plan;
     sl_store *src, *dst;
     char tag[64];
-    size_t next;          /* next item to take */
+    size_t next; /* next item to take */
     size_t files_done;
     uint64_t bytes_done;
-    int workers_left;     /* under lock; done signals when it reaches 0 */
-    int stop;             /* set on the first failure */
-    int rc;               /* first failure, under lock */
+    int workers_left; /* under lock; done signals when it reaches 0 */
+    int stop;         /* set on the first failure */
+    int rc;           /* first failure, under lock */
     sl_error err;
     pthread_mutex_t lock;
     pthread_cond_t done;
@@ -199,7 +199,8 @@ static const char *last_segment(const char *url) {
 /* url + '/' + rel, without doubling a trailing '/' of url. */
 static char *join_url(const char *url, const char *rel) {
     size_t n = strlen(url);
-    while (n > 0 && url[n - 1] == '/' && !(n == 1 && url[0] == '/')) n--;
+    while (n > 0 && url[n - 1] == '/' && !(n == 1 && url[0] == '/'))
+        n--;
     size_t m = strlen(rel);
     char *out = sl_xmalloc(n + m + 2);
     memcpy(out, url, n);
@@ -254,7 +255,8 @@ static int plan_many(sl_store *src_store, const cp_args *a, cp_plan *plan, sl_er
     for (size_t i = 0; !rc && i < list.count; i++) {
         const sl_store_entry *e = &list.items[i];
         const char *rel = !strncmp(e->url, src, base) ? e->url + base : last_segment(e->url);
-        while (*rel == '/') rel++;
+        while (*rel == '/')
+            rel++;
         if (!rel[0]) rel = last_segment(e->url);
         if (!safe_relative(rel)) {
             rc = sl_error_set(err, SL_EINVAL, "%s: object name '%s' would land outside %s", e->url, rel, a->dst);
@@ -384,8 +386,10 @@ static void *copy_worker(void *arg) {
         const cp_item *item = &run->plan->items[i];
         sl_error_clear(&err);
         int rc = copy_one(run, item, buf, &err);
-        if (rc) record_failure(run, item, rc, &err);
-        else __atomic_fetch_add(&run->files_done, 1, __ATOMIC_RELAXED);
+        if (rc)
+            record_failure(run, item, rc, &err);
+        else
+            __atomic_fetch_add(&run->files_done, 1, __ATOMIC_RELAXED);
     }
     free(buf);
     pthread_mutex_lock(&run->lock);
@@ -403,10 +407,14 @@ static double seconds_since(const struct timespec *start) {
 }
 
 static void human_bytes(uint64_t n, char *out, size_t size) {
-    if (n >= 1000000000ull) snprintf(out, size, "%.2f GB", (double)n / 1e9);
-    else if (n >= 1000000) snprintf(out, size, "%.1f MB", (double)n / 1e6);
-    else if (n >= 1000) snprintf(out, size, "%.1f kB", (double)n / 1e3);
-    else snprintf(out, size, "%llu bytes", (unsigned long long)n);
+    if (n >= 1000000000ull)
+        snprintf(out, size, "%.2f GB", (double)n / 1e9);
+    else if (n >= 1000000)
+        snprintf(out, size, "%.1f MB", (double)n / 1e6);
+    else if (n >= 1000)
+        snprintf(out, size, "%.1f kB", (double)n / 1e3);
+    else
+        snprintf(out, size, "%llu bytes", (unsigned long long)n);
 }
 
 static void print_progress(const cp_run *run, const struct timespec *start) {
@@ -464,7 +472,8 @@ static int run_plan(cp_run *run, int threads, bool show_progress, const struct t
         if (run->workers_left > 0) print_progress(run, start);
     }
     pthread_mutex_unlock(&run->lock);
-    for (size_t i = 0; i < started; i++) pthread_join(tids[i], NULL);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
     free(tids);
     if (show_progress) fputs("\r\033[K", stderr);
     if (run->rc) {
