@@ -29,6 +29,7 @@ struct sl_http {
     CURL *curl;
     sl_http_options opts;
     char *ca_file;
+    char *client_cert, *client_key;
     sl_http_transport transport;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -212,6 +213,8 @@ static void set_options(sl_http *h, transfer *t, struct curl_slist *headers) {
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_seconds);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     if (h->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+    if (h->client_cert) curl_easy_setopt(c, CURLOPT_SSLCERT, h->client_cert);
+    if (h->client_key) curl_easy_setopt(c, CURLOPT_SSLKEY, h->client_key);
     if (o->insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -278,8 +281,12 @@ int sl_http_new(const sl_http_options *opts, sl_http **out, sl_error *err) {
         if (opts->max_body > 0) h->opts.max_body = opts->max_body;
         h->opts.insecure = opts->insecure;
         if (opts->ca_file) h->ca_file = sl_xstrdup(opts->ca_file);
+        if (opts->client_cert && opts->client_cert[0]) h->client_cert = sl_xstrdup(opts->client_cert);
+        if (opts->client_key && opts->client_key[0]) h->client_key = sl_xstrdup(opts->client_key);
     }
     h->opts.ca_file = h->ca_file;
+    h->opts.client_cert = h->client_cert;
+    h->opts.client_key = h->client_key;
     sl_http_set_transport(h, NULL);
     *out = h;
     return SL_OK;
@@ -289,6 +296,8 @@ void sl_http_free(sl_http *h) {
     if (!h) return;
     curl_easy_cleanup(h->curl);
     free(h->ca_file);
+    free(h->client_cert);
+    free(h->client_key);
     free(h);
 }
 

@@ -58,6 +58,8 @@ typedef struct sl_http_options {
     long low_speed_seconds;  /* abort when below 1 KB/s for this long; default 30 */
     size_t max_body;         /* buffered body limit; default 256 MiB */
     const char *ca_file;     /* TLS CA bundle; NULL = system default */
+    const char *client_cert; /* TLS client certificate (PEM); NULL = none */
+    const char *client_key;  /* its private key (PEM); NULL = inside client_cert */
     int insecure;            /* skip TLS verification (explicit, for local use only) */
 } sl_http_options;
 
@@ -78,7 +80,7 @@ typedef struct sl_http_transport {
 void sl_http_options_default(sl_http_options *o);
 
 /* New client; opts may be NULL (defaults), zero members take defaults.
- * ca_file is copied. Fails only when libcurl cannot be initialised. */
+ * ca_file, client_cert and client_key are copied. Fails only when libcurl cannot be initialised. */
 int sl_http_new(const sl_http_options *opts, sl_http **out, sl_error *err);
 void sl_http_free(sl_http *h);
 /* Replace the transport (tests); NULL restores libcurl. *t is copied. */

@@ -65,6 +65,7 @@ struct sl_opensearch_conn {
     char service[8];
     sl_http_options http_opts;
     char *ca_file;
+    char *client_cert, *client_key;
     sl_http *http;
     bool has_transport;
     sl_http_transport transport;
@@ -124,6 +125,10 @@ int sl_opensearch_conn_new(const sl_opensearch_config *cfg, sl_opensearch_conn *
     c->http_opts.insecure = cfg->insecure;
     if (cfg->ca_file && *cfg->ca_file) c->ca_file = sl_xstrdup(cfg->ca_file);
     c->http_opts.ca_file = c->ca_file;
+    if (cfg->client_cert && *cfg->client_cert) c->client_cert = sl_xstrdup(cfg->client_cert);
+    if (cfg->client_key && *cfg->client_key) c->client_key = sl_xstrdup(cfg->client_key);
+    c->http_opts.client_cert = c->client_cert;
+    c->http_opts.client_key = c->client_key;
     const char *endpoint = cfg->endpoint && *cfg->endpoint ? cfg->endpoint : NULL;
     int rc = SL_OK;
 
@@ -200,6 +205,10 @@ int sl_opensearch_conn_clone(const sl_opensearch_conn *c, sl_opensearch_conn **o
     n->authorization = c->authorization ? sl_xstrdup(c->authorization) : NULL;
     n->ca_file = c->ca_file ? sl_xstrdup(c->ca_file) : NULL;
     n->http_opts.ca_file = n->ca_file;
+    n->client_cert = c->client_cert ? sl_xstrdup(c->client_cert) : NULL;
+    n->client_key = c->client_key ? sl_xstrdup(c->client_key) : NULL;
+    n->http_opts.client_cert = n->client_cert;
+    n->http_opts.client_key = n->client_key;
     n->http = NULL;
     int rc = conn_make_http(n, err);
     if (rc) {
@@ -219,6 +228,8 @@ void sl_opensearch_conn_free(sl_opensearch_conn *c) {
         free(c->authorization);
     }
     free(c->ca_file);
+    free(c->client_cert);
+    free(c->client_key);
     memset(&c->creds, 0, sizeof c->creds);
     free(c);
 }
@@ -1281,6 +1292,9 @@ static const sl_option target_options[] = {
     {"profile", SL_OPT_STRING, NULL, "AWS profile for sigv4 credentials. Default: AWS_PROFILE, then \"default\".", NULL,
      0},
     {"ca_file", SL_OPT_PATH, NULL, "PEM file of CA certificates to trust for https (default: the system's).", NULL, 0},
+    {"client_cert", SL_OPT_PATH, NULL, "PEM client certificate for clusters that require TLS client authentication.",
+     NULL, 0},
+    {"client_key", SL_OPT_PATH, NULL, "PEM private key of client_cert (default: read from client_cert).", NULL, 0},
     {"insecure", SL_OPT_BOOL, "false",
      "Skip TLS certificate and host name checks. Only for local test clusters with self-signed certificates.", NULL, 0},
     {"timeout", SL_OPT_INT, "60", "Seconds one HTTP request may take.", NULL, 0},
@@ -1451,6 +1465,8 @@ static int target_prepare(sl_node *node, sl_run *run, sl_error *err) {
         .region = sl_node_str(node, "region"),
         .profile = sl_node_str(node, "profile"),
         .ca_file = sl_node_str(node, "ca_file"),
+        .client_cert = sl_node_str(node, "client_cert"),
+        .client_key = sl_node_str(node, "client_key"),
         .insecure = sl_node_bool(node, "insecure"),
         .timeout_ms = (long)sl_node_int(node, "timeout") * 1000,
     };

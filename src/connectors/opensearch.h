@@ -44,6 +44,8 @@ typedef struct sl_opensearch_config {
     const char *region;       /* sigv4 overrides of the AWS chain (aws/credentials.h); NULL = chain */
     const char *profile;
     const char *ca_file; /* TLS CA bundle; NULL = the system's */
+    const char *client_cert; /* TLS client certificate (PEM); NULL = none */
+    const char *client_key;  /* its private key (PEM); NULL = inside client_cert */
     bool insecure;       /* skip TLS certificate and host checks (explicit, for local clusters) */
     long timeout_ms;     /* whole request; 0 = 60 s */
 } sl_opensearch_config;

@@ -339,3 +339,49 @@ expect_exit 2 "id_field and id_expr together are refused" "$SLUICE" validate bot
 grep -q "give id_field or id_expr, not both" "$WORK/.err" && pass "... with a message" || fail "message: $(cat "$WORK/.err")"
 expect_exit 2 "an upper-case index name is refused" "$SLUICE" validate job.yaml --arg url="$URL" --arg index=AppLogs
 grep -q "must be lower case" "$WORK/.err" && pass "... with a message" || fail "message: $(cat "$WORK/.err")"
+
+# ---- 10. TLS with client authentication (a second stand-in over https that requires a client certificate)
+TLS="$WORK/tls"
+mkdir -p "$TLS"
+(
+  cd "$TLS" || exit 1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sluice test CA" -keyout ca.key -out ca.pem
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
+  printf 'subjectAltName=IP:127.0.0.1\n' > san.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=sluice client" -keyout client.key -out client.csr
+  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem
+) >"$WORK/openssl.log" 2>&1
+TLS_PID=""
+for _ in 1 2 3 4 5; do
+  TPORT=$((20000 + RANDOM % 10000))
+  ss -ltnH "sport = :$TPORT" 2>/dev/null | grep -q . && continue
+  TLS_PID=$("$PY" "$SERVER" start "$TPORT" --tls "$TLS" 2>"$WORK/.tls-err") && break
+  TLS_PID=""
+done
+if [ -z "$TLS_PID" ]; then
+  fail "https stand-in starts: $(head -c 300 "$WORK/.tls-err") $(tail -c 300 "$WORK/openssl.log")"
+else
+  trap '[ -n "$OS_PID" ] && "$PY" "$SERVER" stop "$OS_PID"; "$PY" "$SERVER" stop "$TLS_PID"; rm -rf "$WORK"' EXIT
+  printf '{"log_id":"t1","message":"over tls"}\n{"log_id":"t2","message":"client cert"}\n' > tls.json
+  cat > tls.yaml <<YAML
+args: {cert: "$TLS/client.pem", key: "$TLS/client.key"}
+nodes:
+  src: {type: read_file, path: tls.json}
+  os:
+    type: write_opensearch
+    input: src
+    endpoint: "https://127.0.0.1:$TPORT"
+    index: tlslogs
+    id_field: log_id
+    auth: none
+    ca_file: "$TLS/ca.pem"
+    client_cert: "\${cert}"
+    client_key: "\${key}"
+    refresh: true
+YAML
+  expect_exit 0 "https with a client certificate (CA file, client cert and key)" "$SLUICE" run tls.yaml --quiet
+  n=$(curl -sS --cacert "$TLS/ca.pem" --cert "$TLS/client.pem" --key "$TLS/client.key" "https://127.0.0.1:$TPORT/tlslogs/_count" | jget count)
+  check "both documents arrived over TLS" test "$n" = 2
+  expect_exit 1 "without the client certificate the server refuses the connection" "$SLUICE" run tls.yaml --quiet --arg cert= --arg key=
+fi

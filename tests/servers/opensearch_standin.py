@@ -36,6 +36,8 @@ OPTIONS
   --max-content-length B    request bodies over B bytes (also after gunzip) get 413 (default 104857600,
                             OpenSearch's http.max_content_length)
   --log FILE                request log (default: none)
+  --tls DIR                 serve https with DIR/server.pem + DIR/server.key and REQUIRE a client
+                            certificate signed by DIR/ca.pem (TLS client authentication)
 PORT must be below 32768. The server binds 127.0.0.1 only.
 
 Control endpoints (no auth): GET /_standin/stats, POST /_standin/config with a JSON object of
@@ -1081,7 +1083,7 @@ class Server(ThreadingHTTPServer):
 
 def parse_options(args):
     opts = {"reject_rate": 0.0, "fail_every": 0, "fail_status": 429, "drop_every": 0,
-            "max_content_length": 104857600}
+            "max_content_length": 104857600, "tls": None}
     users, log = {}, None
     i = 0
     while i < len(args):
@@ -1102,6 +1104,8 @@ def parse_options(args):
             opts["max_content_length"] = int(val)
         elif a == "--log" and val:
             log = val
+        elif a == "--tls" and val:
+            opts["tls"] = val
         else:
             sys.exit("unknown option %s (see the header of %s)" % (a, sys.argv[0]))
         i += 2
@@ -1118,6 +1122,13 @@ def port_arg(v):
 def serve(port, args):
     opts, users, log = parse_options(args)
     srv = Server(("127.0.0.1", port), Handler)
+    if opts["tls"]:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(opts["tls"], "server.pem"), os.path.join(opts["tls"], "server.key"))
+        ctx.load_verify_locations(os.path.join(opts["tls"], "ca.pem"))
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.cluster = Cluster(opts)
     srv.users = users
     srv.log = open(log, "a") if log else None
