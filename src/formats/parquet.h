@@ -32,8 +32,9 @@
 /* ---- writer (parquet_write.c) ---- */
 
 /* Writer settings. Defaults (sl_parquet_write_opts_default): snappy pages,
- * row groups of 128 MiB of encoded data, pages of 1 MiB, data page v1,
- * dictionaries up to 1 MiB per column chunk. */
+ * row groups of 64 MiB of encoded data (the first one at most 4 MiB: it is
+ * the schema sample), pages of 1 MiB, data page v1, dictionaries up to
+ * 1 MiB per column chunk. */
 typedef struct sl_parquet_write_opts {
     int codec;                 /* sl_pq_codec: UNCOMPRESSED, SNAPPY, GZIP or ZSTD */
     int64_t row_group_size;    /* bytes of buffered (encoded, uncompressed) column data per row group */

@@ -98,7 +98,6 @@
 #include "formats/parquet.h"
 
 #include <libdeflate.h>
-#include <limits.h>
 #include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,14 +349,20 @@ static inline uint64_t hash_bytes(const uint8_t *p, size_t n) {
     return mum(k1 ^ n, mum(a ^ k1, b ^ seed));
 }
 
+/* A hash table slot: everything a probe compares, in one 16-byte load. */
+typedef struct dict_slot {
+    uint32_t hash;    /* high bits of the key's hash */
+    uint32_t entry1;  /* entry + 1; 0 = empty slot */
+    uint32_t key_off; /* offset of the key bytes in data (after a length prefix) */
+    uint32_t key_len;
+} dict_slot;
+
 typedef struct dict {
     sl_buf data;    /* PLAIN encoding of the entries, in index order: the dictionary page */
     uint32_t *off;  /* entry → offset of its PLAIN encoding in data */
     uint32_t *mark; /* entry → page sequence number that last counted it in page statistics */
     uint32_t n, cap;
-    /* open addressing, linear probing: high 32 bits the entry's hash, low
-     * 32 bits entry + 1 (0 = empty), so a probe is one load */
-    uint64_t *slots;
+    dict_slot *slots; /* open addressing, linear probing */
     uint32_t mask;
 } dict;
 
@@ -377,15 +382,14 @@ static void dict_free(dict *d) {
 
 static void dict_grow_slots(dict *d) {
     uint32_t old_n = d->slots ? d->mask + 1 : 0;
-    uint64_t *old = d->slots;
+    dict_slot *old = d->slots;
     uint32_t nslots = old ? old_n * 2 : DICT_INITIAL_SLOTS;
     d->slots = sl_xcalloc(nslots, sizeof *d->slots);
     d->mask = nslots - 1;
     for (uint32_t i = 0; i < old_n; i++) {
-        if (!old[i]) continue;
-        uint32_t s = (uint32_t)(old[i] >> 32) & d->mask;
-        while (d->slots[s])
-            s = (s + 1) & d->mask;
+        if (!old[i].entry1) continue;
+        uint32_t s = old[i].hash & d->mask;
+        while (d->slots[s].entry1) s = (s + 1) & d->mask;
         d->slots[s] = old[i];
     }
     free(old);
@@ -404,17 +408,11 @@ static inline uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len, bool 
     uint32_t h = (uint32_t)(h64 >> 32);
     uint32_t s = h & d->mask;
     for (;;) {
-        uint64_t slot = d->slots[s];
-        if (!slot) break;
-        if ((uint32_t)(slot >> 32) == h) {
-            uint32_t e = (uint32_t)slot - 1;
-            const uint8_t *p = (const uint8_t *)d->data.data + d->off[e];
-            if (prefixed) {
-                if (load32(p) == len && bytes_eq(p + 4, key, len)) return e;
-            } else if (bytes_eq(p, key, len)) {
-                return e;
-            }
-        }
+        const dict_slot *slot = &d->slots[s];
+        if (!slot->entry1) break;
+        if (slot->hash == h && slot->key_len == len &&
+            bytes_eq((const uint8_t *)d->data.data + slot->key_off, key, len))
+            return slot->entry1 - 1;
         s = (s + 1) & d->mask;
     }
     if (d->n == d->cap) {
@@ -426,8 +424,8 @@ static inline uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len, bool 
     d->off[e] = (uint32_t)d->data.len;
     d->mark[e] = UINT32_MAX;
     if (prefixed) add_u32le(&d->data, len);
+    d->slots[s] = (dict_slot){h, e + 1, (uint32_t)d->data.len, len};
     add(&d->data, key, len);
-    d->slots[s] = (uint64_t)h << 32 | (e + 1);
     if ((uint64_t)d->n * 2 > (uint64_t)d->mask + 1) dict_grow_slots(d);
     return e;
 }
@@ -1136,9 +1134,9 @@ static int put_leaf(encoder *e, pcol *c, const sl_value *v, uint8_t r, sl_error 
     default: { /* decimals */
         __int128 u;
         if (v->type == SL_T_INT) {
-            u = (__int128)v->u.i * pow10_128(c->dec_scale);
-            __int128 lim = pow10_128(c->dec_precision);
-            if (u >= lim || u <= -lim) goto no_fit;
+            __int128 lim = pow10_128(c->dec_precision - c->dec_scale); /* integer digits the column holds */
+            if (v->u.i >= lim || v->u.i <= -lim) goto no_fit;
+            u = (__int128)v->u.i * pow10_128(c->dec_scale); /* < 10^precision <= 10^38: no overflow */
         } else if (v->type == SL_T_DECIMAL) {
             if (decimal_unscaled(v->u.s, v->len, c->dec_scale, c->dec_precision, &u)) goto no_fit;
         } else {
