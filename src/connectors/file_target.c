@@ -401,8 +401,13 @@ static int target_write(void *state, sl_batch *b, sl_error *err) {
         int rc = file_for_key(w, &pf, err);
         if (rc) return rc;
         size_t mark = pf->buf.len;
-        if (d->format->encode(pf->encoder, &pf->buf, &data, &e) != 0) {
+        int erc = d->format->encode(pf->encoder, &pf->buf, &data, &e);
+        if (erc != 0) {
             pf->buf.len = mark;
+            if (erc != SL_ETYPE) { /* not this record's fault: the run fails */
+                *err = e;
+                return erc;
+            }
             rc = sl_run_reject(w->run, w->node, b, i, e.message, err);
             sl_error_clear(&e);
             if (rc) return rc;
