@@ -13,10 +13,12 @@
 #include "core/mem.h"
 #include "core/schema.h"
 #include "formats/compress.h"
+#include "formats/avro.h"
 #include "formats/format.h"
 #include "store/store.h"
 
 typedef struct schema_args {
+    sl_buf writer_schemas;   /* Avro files: their own writer schema, one line each */
     const char *format;
     int json;
     uint64_t sample; /* records per file, 0 = all */
@@ -47,6 +49,11 @@ static int scan_object(const sl_format *f, const sl_format_opts *fo, const char 
     int rc = sl_store_open(path, NULL, &store, err);
     if (!rc) rc = sl_store_stat(store, path, &st, err);
     if (!rc) rc = f->object_open(store, path, st.size, fo, &dec, err);
+    if (!rc && !strcmp(f->name, "avro")) {
+        sl_buf_printf(&a->writer_schemas, "avro writer schema of %s: ", path);
+        sl_avro_schema_json(dec, &a->writer_schemas);
+        sl_buf_addc(&a->writer_schemas, '\n');
+    }
     sl_batch b;
     sl_batch_init(&b);
     sl_decode_ctx ctx = {0};
@@ -125,6 +132,7 @@ static int scan_file(const char *path, schema_args *a, sl_schema **schema, sl_er
 
 int sl_cmd_schema(int argc, char **argv) {
     schema_args a = {0};
+    sl_buf_init(&a.writer_schemas, 0);
     sl_strlist files = {0};
     sl_error err;
     sl_error_clear(&err);
@@ -172,6 +180,7 @@ int sl_cmd_schema(int argc, char **argv) {
             sl_schema_print(schema, &out);
         }
         fputs(out.data ? out.data : "", stdout);
+        if (!a.json && a.writer_schemas.len) fputs(a.writer_schemas.data, stdout);
         sl_buf_free(&out);
         if (a.bad)
             fprintf(stderr, "sluice schema: %llu records could not be read (first: %s)\n", (unsigned long long)a.bad,
@@ -179,5 +188,6 @@ int sl_cmd_schema(int argc, char **argv) {
     }
     sl_schema_free(schema);
     sl_strlist_free(&files);
+    sl_buf_free(&a.writer_schemas);
     return rc ? SL_EXIT_FAILED : SL_EXIT_OK;
 }

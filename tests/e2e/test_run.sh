@@ -341,3 +341,6 @@ done
 # ---- a failed run into a directory that did not exist leaves no directory behind
 expect_exit 1 "failed run into a new directory" "$SLUICE" run strict.yaml --quiet
 check "the new target directory is gone after the failure" test ! -e out/strict
+expect_exit 0 "sluice schema on an Avro file" "$SLUICE" schema out/avro_deflate
+contains "$WORK/.out" "|-- tags: array" "Avro schema printed like printSchema"
+contains "$WORK/.out" "avro writer schema of" "the Avro writer schema is reported"
