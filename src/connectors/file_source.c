@@ -577,6 +577,7 @@ static int source_next(void *state, sl_batch *b, sl_error *err) {
 static int source_next_records(void *state, sl_batch *b, sl_error *err) {
     reader *r = state;
     b->source_name = r->split->path;
+    b->cap_hint = r->ctx.max_records; /* no regrowing of the record arrays per batch */
     r->ctx.batch = b;
     if (r->object) {
         int rc = r->format->object_next(r->object, &r->ctx, err);

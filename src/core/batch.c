@@ -35,7 +35,7 @@ void sl_batch_reset(sl_batch *b) {
 
 void sl_batch_push(sl_batch *b, sl_value record, sl_recloc loc) {
     if (b->count == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
+        size_t cap = b->cap ? b->cap * 2 : b->cap_hint ? b->cap_hint : 256;
         b->records = sl_arena_realloc(&b->arena, b->records, b->cap * sizeof *b->records, cap * sizeof *b->records);
         b->locs = sl_arena_realloc(&b->arena, b->locs, b->cap * sizeof *b->locs, cap * sizeof *b->locs);
         b->cap = cap;

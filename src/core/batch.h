@@ -38,6 +38,7 @@ typedef struct sl_batch {
     sl_recloc *locs;       /* parallel to records */
     size_t count;
     size_t cap;            /* capacity of the arrays sl_batch_push appends to */
+    size_t cap_hint;       /* expected records per batch: the arrays start this big (0 = 256) */
     const char *source_name; /* file path / key the records came from; owned by the source */
     uint64_t bytes_in;     /* input bytes this batch consumed */
     /* Input-order key of records[0] before any transform dropped records:
