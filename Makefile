@@ -15,7 +15,7 @@ PKGS    := yaml-0.1 libzstd zlib
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 INC     := -Isrc -I/usr/include/lua5.4
-LIBS    := -lsqlite3 -lcurl -lcrypto -lexpat -lyaml -lavro -ldeflate -lzstd -lbz2 -lsnappy -lz -l:liblua5.4.a -lpthread -lm
+LIBS    := -lpcre2-8 -lsqlite3 -lcurl -lcrypto -lexpat -lyaml -lavro -ldeflate -lzstd -lbz2 -lsnappy -lz -l:liblua5.4.a -lpthread -lm
 OPT     ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

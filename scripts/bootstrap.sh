@@ -8,6 +8,7 @@ packages=(
   gcc make pkg-config               # build
   libyaml-dev                       # job files
   libavro-dev                       # Avro files
+  libpcre2-dev                      # regexp_like / regexp_extract
   zlib1g-dev libdeflate-dev libzstd-dev libbz2-dev libsnappy-dev  # compression
   libcurl4-openssl-dev libssl-dev libexpat1-dev  # HTTP, SigV4, S3 XML
   libsqlite3-dev                    # embedded search index (FTS5)

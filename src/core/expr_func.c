@@ -12,6 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <time.h>
+
 #include "core/expr_int.h"
 
 /* ---- argument helpers ---- */
@@ -418,6 +422,162 @@ static int fn_to_string(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_va
     return 0;
 }
 
+/* ---- time ---- */
+
+/* A timestamp argument (microseconds): timestamps as they are, dates at
+ * midnight UTC, numbers as epoch milliseconds, text as ISO 8601. */
+static int ts_arg(expr_eval_ctx *ctx, const sl_value *v, int64_t *us) {
+    if (v->type == SL_T_TIMESTAMP) return *us = v->u.i, 0;
+    if (v->type == SL_T_DATE) return *us = v->u.i * 86400000000LL, 0;
+    if (v->type == SL_T_INT) return *us = v->u.i * 1000, 0;
+    if (v->type == SL_T_DOUBLE) return *us = (int64_t)(v->u.d * 1000.0), 0;
+    sl_value t;
+    int rc = sl_expr_cast(ctx->arena, v, SL_T_TIMESTAMP, &t, ctx->err);
+    if (!rc) *us = t.u.i;
+    return rc;
+}
+
+static void civil_parts(int64_t us, struct tm *tm) {
+    int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    time_t t = (time_t)secs;
+    gmtime_r(&t, tm);
+}
+
+static int time_part(expr_eval_ctx *ctx, const sl_value *a, int which, sl_value *out) {
+    int64_t us;
+    int rc = ts_arg(ctx, a, &us);
+    if (rc) return rc;
+    struct tm tm;
+    civil_parts(us, &tm);
+    int v[] = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
+    *out = sl_int(v[which]);
+    return 0;
+}
+
+static int fn_year(expr_eval_ctx *c, const sl_value *a, uint32_t n, sl_value *o) { return time_part(c, a, 0, o); }
+static int fn_month(expr_eval_ctx *c, const sl_value *a, uint32_t n, sl_value *o) { return time_part(c, a, 1, o); }
+static int fn_day(expr_eval_ctx *c, const sl_value *a, uint32_t n, sl_value *o) { return time_part(c, a, 2, o); }
+static int fn_hour(expr_eval_ctx *c, const sl_value *a, uint32_t n, sl_value *o) { return time_part(c, a, 3, o); }
+static int fn_minute(expr_eval_ctx *c, const sl_value *a, uint32_t n, sl_value *o) { return time_part(c, a, 4, o); }
+static int fn_second(expr_eval_ctx *c, const sl_value *a, uint32_t n, sl_value *o) { return time_part(c, a, 5, o); }
+
+static int fn_epoch_millis(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value *out) {
+    int64_t us;
+    int rc = ts_arg(ctx, a, &us);
+    if (!rc) *out = sl_int(us >= 0 ? us / 1000 : -((-us + 999) / 1000));
+    return rc;
+}
+
+/* to_timestamp(x): epoch millis or ISO 8601; to_timestamp(text, format):
+ * strptime(3) conversions (%Y-%m-%d %H:%M:%S …), UTC. */
+static int fn_to_timestamp(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value *out) {
+    if (n == 1) {
+        int64_t us;
+        int rc = ts_arg(ctx, &a[0], &us);
+        if (!rc) *out = sl_timestamp(us);
+        return rc;
+    }
+    sl_value s = text_arg(ctx, &a[0]), f = text_arg(ctx, &a[1]);
+    char *text = sl_arena_strndup(ctx->arena, s.u.s, s.len), *fmt = sl_arena_strndup(ctx->arena, f.u.s, f.len);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_mday = 1;
+    const char *end = strptime(text, fmt, &tm);
+    if (!end || *end)
+        return sl_error_set(ctx->err, SL_ETYPE, "cannot read '%.60s' as a timestamp with format '%.40s'", text, fmt);
+    *out = sl_timestamp((int64_t)timegm(&tm) * 1000000);
+    return 0;
+}
+
+/* date_format(x, format): strftime(3) conversions, UTC. */
+static int fn_date_format(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value *out) {
+    int64_t us;
+    int rc = ts_arg(ctx, &a[0], &us);
+    if (rc) return rc;
+    sl_value f = text_arg(ctx, &a[1]);
+    char *fmt = sl_arena_strndup(ctx->arena, f.u.s, f.len);
+    struct tm tm;
+    civil_parts(us, &tm);
+    char buf[256];
+    size_t len = strftime(buf, sizeof buf, fmt, &tm);
+    if (len == 0 && fmt[0]) return sl_error_set(ctx->err, SL_ETYPE, "date_format: result too long or empty format");
+    *out = sl_string_copy(ctx->arena, buf, len);
+    return 0;
+}
+
+static int fn_now(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value *out) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *out = sl_timestamp((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+    return 0;
+}
+
+/* ---- regular expressions (PCRE2) ---- */
+
+/* The pattern is compiled for each call (and freed at once): simple and
+ * leak-free across worker threads; caching compiled patterns per expression
+ * is the obvious next step if regexp functions become hot. */
+static int regex_compile(expr_eval_ctx *ctx, const sl_value *pat, pcre2_code **out, pcre2_match_data **md) {
+    sl_value p = text_arg(ctx, pat);
+    int code;
+    PCRE2_SIZE off;
+    *out = pcre2_compile((PCRE2_SPTR)(p.u.s ? p.u.s : ""), p.len, PCRE2_UTF, &code, &off, NULL);
+    if (!*out) {
+        PCRE2_UCHAR msg[120];
+        pcre2_get_error_message(code, msg, sizeof msg);
+        return sl_error_set(ctx->err, SL_ETYPE, "bad regular expression '%.*s' at %zu: %s", (int)(p.len > 60 ? 60 : p.len),
+                            p.u.s ? p.u.s : "", (size_t)off, (const char *)msg);
+    }
+    *md = pcre2_match_data_create_from_pattern(*out, NULL);
+    return 0;
+}
+
+static void regex_free(pcre2_code *re, pcre2_match_data *md) {
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+}
+
+static int fn_regexp_like(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value *out) {
+    pcre2_code *re;
+    pcre2_match_data *md;
+    int rc = regex_compile(ctx, &a[1], &re, &md);
+    if (rc) return rc;
+    sl_value s = text_arg(ctx, &a[0]);
+    int m = pcre2_match(re, (PCRE2_SPTR)(s.u.s ? s.u.s : ""), s.len, 0, 0, md, NULL);
+    regex_free(re, md);
+    if (m < -1) return sl_error_set(ctx->err, SL_ETYPE, "regexp_like: matching failed (%d)", m);
+    *out = sl_bool(m >= 0);
+    return 0;
+}
+
+/* regexp_extract(text, pattern [, group = 1]): the group's text, "" when
+ * the group did not take part, null when nothing matches (Spark's rule). */
+static int fn_regexp_extract(expr_eval_ctx *ctx, const sl_value *a, uint32_t n, sl_value *out) {
+    int64_t group = 1;
+    int rc = n > 2 ? int_arg(ctx, &a[2], &group) : 0;
+    if (rc) return rc;
+    pcre2_code *re;
+    pcre2_match_data *md;
+    if ((rc = regex_compile(ctx, &a[1], &re, &md)) != 0) return rc;
+    sl_value s = text_arg(ctx, &a[0]);
+    int m = pcre2_match(re, (PCRE2_SPTR)(s.u.s ? s.u.s : ""), s.len, 0, 0, md, NULL);
+    uint32_t groups = 0;
+    pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
+    if (group < 0 || group > (int64_t)groups) {
+        regex_free(re, md);
+        return sl_error_set(ctx->err, SL_ETYPE, "regexp_extract: group %lld, the pattern has %u", (long long)group, groups);
+    }
+    if (m < 0) {
+        *out = sl_null();
+    } else {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        if (group >= m || ov[2 * group] == PCRE2_UNSET) *out = sl_string("", 0, SL_VF_JSON_PLAIN);
+        else *out = sl_string_copy(ctx->arena, s.u.s + ov[2 * group], ov[2 * group + 1] - ov[2 * group]);
+    }
+    regex_free(re, md);
+    return 0;
+}
+
 /* ---- the table ---- */
 
 static const expr_func functions[] = {
@@ -445,6 +605,18 @@ static const expr_func functions[] = {
     {"to_string", 1, 1, EXPR_FN_STRICT, fn_to_string},
     {"trim", 1, 1, EXPR_FN_STRICT, fn_trim},
     {"upper", 1, 1, EXPR_FN_STRICT, fn_upper},
+    {"year", 1, 1, EXPR_FN_STRICT, fn_year},
+    {"month", 1, 1, EXPR_FN_STRICT, fn_month},
+    {"day", 1, 1, EXPR_FN_STRICT, fn_day},
+    {"hour", 1, 1, EXPR_FN_STRICT, fn_hour},
+    {"minute", 1, 1, EXPR_FN_STRICT, fn_minute},
+    {"second", 1, 1, EXPR_FN_STRICT, fn_second},
+    {"epoch_millis", 1, 1, EXPR_FN_STRICT, fn_epoch_millis},
+    {"to_timestamp", 1, 2, EXPR_FN_STRICT, fn_to_timestamp},
+    {"date_format", 2, 2, EXPR_FN_STRICT, fn_date_format},
+    {"now", 0, 0, 0, fn_now},
+    {"regexp_like", 2, 2, EXPR_FN_STRICT, fn_regexp_like},
+    {"regexp_extract", 2, 3, EXPR_FN_STRICT, fn_regexp_extract},
 };
 
 #define N_FUNCTIONS (sizeof functions / sizeof functions[0])

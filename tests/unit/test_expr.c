@@ -1035,6 +1035,27 @@ static void test_separate_arenas(void **state) {
     sl_expr_free(NULL);
 }
 
+static void test_time_and_regexp_functions(void **state) {
+    expect_int("year(timestamp '2024-03-05T10:11:12Z')", 2024);
+    expect_int("month(timestamp '2024-03-05T10:11:12Z')", 3);
+    expect_int("day(date '2024-03-05')", 5);
+    expect_int("hour(timestamp '2024-03-05T10:11:12Z')", 10);
+    expect_int("minute(timestamp '2024-03-05T10:11:12Z')", 11);
+    expect_int("second(timestamp '2024-03-05T10:11:12Z')", 12);
+    expect_int("year('1999-12-31T23:59:59Z')", 1999);
+    expect_int("epoch_millis(timestamp '2024-03-05T10:11:12.5Z')", 1709633472500);
+    expect_int("epoch_millis(to_timestamp(1709633472500))", 1709633472500);
+    expect_int("epoch_millis(to_timestamp('05/03/2024 10:11', '%d/%m/%Y %H:%M'))", 1709633460000);
+    expect_str("date_format(timestamp '2024-03-05T10:11:12Z', '%Y.%m.%d')", "2024.03.05");
+    expect_bool("now() > timestamp '2020-01-01T00:00:00Z'", true);
+    expect_bool("regexp_like('user=alice id=42', 'id=[0-9]+')", true);
+    expect_bool("regexp_like('nothing', '^x')", false);
+    expect_str("regexp_extract('user=alice id=42', 'user=(\\w+)')", "alice");
+    expect_str("regexp_extract('ab', '(a)(x)?b', 2)", "");
+    expect_null("regexp_extract('zzz', 'user=(\\w+)')");
+    expect_null("regexp_like(null, 'a')");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_literals),
@@ -1067,6 +1088,7 @@ int main(void) {
         cmocka_unit_test(test_keywords_as_names),
         cmocka_unit_test(test_separate_arenas),
         cmocka_unit_test(test_threads_share_one_expression),
+        cmocka_unit_test(test_time_and_regexp_functions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
