@@ -477,17 +477,28 @@ static void pause_ms(sl_ddb *c, long ms) {
     }
 }
 
+/* Start a request body {"TableName":"t" (the caller adds the rest and '}'). */
+static void table_body(sl_buf *body, const char *table) {
+    sl_buf_init(body, SL_BUF_UNLIMITED);
+    sl_buf_adds(body, "{\"TableName\":");
+    add_str(body, table);
+}
+
+/* One call about one table; messages read "OP TABLE: ...". */
+static int table_call(sl_ddb *c, const char *op, const char *table, const sl_buf *body, sl_http_response *resp,
+                      sl_error *err) {
+    char what[320];
+    snprintf(what, sizeof what, "%s %.256s", op, table);
+    return call(c, op, what, body, resp, err);
+}
+
 static int describe(sl_ddb *c, const char *table, sl_ddb_table *out, sl_error *err) {
     sl_buf body;
-    sl_buf_init(&body, SL_BUF_UNLIMITED);
-    sl_buf_adds(&body, "{\"TableName\":");
-    add_str(&body, table);
+    table_body(&body, table);
     sl_buf_addc(&body, '}');
-    char what[320];
-    snprintf(what, sizeof what, "DescribeTable %.256s", table);
     sl_http_response resp;
     sl_http_response_init(&resp);
-    int rc = call(c, "DescribeTable", what, &body, &resp, err);
+    int rc = table_call(c, "DescribeTable", table, &body, &resp, err);
     if (!rc) rc = sl_ddb_table_response(resp.body.data, resp.body.len, out, err);
     sl_http_response_free(&resp);
     sl_buf_free(&body);
@@ -525,16 +536,12 @@ static void add_key_schema(sl_buf *b, const sl_ddb_key *hash, const sl_ddb_key *
 
 int sl_ddb_create_table(sl_ddb *c, const char *table, const sl_ddb_key *hash, const sl_ddb_key *range, sl_error *err) {
     sl_buf body;
-    sl_buf_init(&body, SL_BUF_UNLIMITED);
-    sl_buf_adds(&body, "{\"TableName\":");
-    add_str(&body, table);
+    table_body(&body, table);
     add_key_schema(&body, hash, range);
     sl_buf_adds(&body, ",\"BillingMode\":\"PAY_PER_REQUEST\"}");
-    char what[320];
-    snprintf(what, sizeof what, "CreateTable %.256s", table);
     sl_http_response resp;
     sl_http_response_init(&resp);
-    int rc = call(c, "CreateTable", what, &body, &resp, err);
+    int rc = table_call(c, "CreateTable", table, &body, &resp, err);
     sl_http_response_free(&resp);
     sl_buf_free(&body);
     /* wait for ACTIVE (immediate on DynamoDB Local, seconds on AWS) */
@@ -542,7 +549,8 @@ int sl_ddb_create_table(sl_ddb *c, const char *table, const sl_ddb_key *hash, co
         sl_ddb_table t;
         rc = describe(c, table, &t, err);
         if (rc || !strcmp(t.status, "ACTIVE")) break;
-        if (i >= 600) return sl_error_set(err, SL_EIO, "%s: table still %s after 5 minutes", what, t.status);
+        if (i >= 600)
+            return sl_error_set(err, SL_EIO, "CreateTable %.256s: table still %s after 5 minutes", table, t.status);
         pause_ms(c, 500);
     }
     return rc;
@@ -550,15 +558,11 @@ int sl_ddb_create_table(sl_ddb *c, const char *table, const sl_ddb_key *hash, co
 
 int sl_ddb_delete_table(sl_ddb *c, const char *table, sl_error *err) {
     sl_buf body;
-    sl_buf_init(&body, SL_BUF_UNLIMITED);
-    sl_buf_adds(&body, "{\"TableName\":");
-    add_str(&body, table);
+    table_body(&body, table);
     sl_buf_addc(&body, '}');
-    char what[320];
-    snprintf(what, sizeof what, "DeleteTable %.256s", table);
     sl_http_response resp;
     sl_http_response_init(&resp);
-    int rc = call(c, "DeleteTable", what, &body, &resp, err);
+    int rc = table_call(c, "DeleteTable", table, &body, &resp, err);
     sl_http_response_free(&resp);
     sl_buf_free(&body);
     if (rc == SL_ENOTFOUND) {
@@ -602,17 +606,13 @@ int sl_ddb_scan(sl_ddb *c, const sl_ddb_scan_params *p, sl_arena *a, char **body
 
 int sl_ddb_put_item(sl_ddb *c, const char *table, const sl_value *item, sl_error *err) {
     sl_buf body;
-    sl_buf_init(&body, SL_BUF_UNLIMITED);
-    sl_buf_adds(&body, "{\"TableName\":");
-    add_str(&body, table);
+    table_body(&body, table);
     sl_buf_adds(&body, ",\"Item\":");
     sl_json_write(&body, item);
     sl_buf_addc(&body, '}');
-    char what[320];
-    snprintf(what, sizeof what, "PutItem %.256s", table);
     sl_http_response resp;
     sl_http_response_init(&resp);
-    int rc = call(c, "PutItem", what, &body, &resp, err);
+    int rc = table_call(c, "PutItem", table, &body, &resp, err);
     sl_http_response_free(&resp);
     sl_buf_free(&body);
     return rc;
