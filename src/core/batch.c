@@ -29,6 +29,8 @@ void sl_batch_reset(sl_batch *b) {
     sl_arena_reset(&b->arena);
     b->records = NULL;
     b->locs = NULL;
+    b->ports = NULL;
+    b->input = 0;
     b->count = b->cap = 0;
     b->bytes_in = 0;
 }

@@ -46,6 +46,14 @@ typedef struct sl_batch {
      * key is seq_base + i, which keeps order within and across splits
      * (set by the executor; used by sort for stability). */
     uint64_t seq_base;
+    /* Multi-output nodes (split_rows, relationalize…): process() sets
+     * ports[i] to the output port record i leaves on (an index into the
+     * node's ports; array in the arena, parallel to records). NULL for
+     * every other node; the executor routes each port to its children. */
+    uint16_t *ports;
+    /* Which of the receiving node's inputs this batch arrives on (0-based,
+     * set by the executor before process(); join and sql use it). */
+    uint32_t input;
     sl_pin *pins;
     size_t n_pins, cap_pins;
 } sl_batch;

@@ -93,10 +93,31 @@ static bool stopping(exec_state *ex) {
  * replace b->records; the original arrays are restored for the next child. */
 static int push(worker *w, sl_node *node, sl_batch *b, const sl_split *split, sl_error *err) {
     exec_state *ex = w->ex;
+    uint16_t *ports = b->ports;
+    sl_value *all_records = b->records;
+    sl_recloc *all_locs = b->locs;
+    size_t all_count = b->count, all_cap = b->cap;
     for (size_t c = 0; c < node->n_children; c++) {
         sl_node *child = node->children[c];
         uint64_t t0 = now_ns();
         int rc;
+        b->ports = NULL;
+        b->input = node->child_inputs[c];
+        b->records = all_records;
+        b->locs = all_locs;
+        b->count = all_count;
+        b->cap = all_cap;
+        if (ports && node->child_ports[c] >= 0) { /* this edge carries one output port */
+            uint16_t want = (uint16_t)node->child_ports[c];
+            unsigned char *keep = sl_arena_alloc(&b->arena, all_count ? all_count : 1);
+            size_t n = 0;
+            for (size_t i = 0; i < all_count; i++) {
+                keep[i] = ports[i] == want;
+                n += keep[i];
+            }
+            if (!n) continue;
+            sl_batch_keep(b, keep);
+        }
         ADD(child->stats.records_in, b->count);
         if (child->type->kind == SL_NODE_TRANSFORM) {
             if (!w->tinit[child->index]) {
@@ -128,6 +149,11 @@ static int push(worker *w, sl_node *node, sl_batch *b, const sl_split *split, sl
             ADD(child->stats.records_out, b->count);
         }
     }
+    b->ports = ports;
+    b->records = all_records;
+    b->locs = all_locs;
+    b->count = all_count;
+    b->cap = all_cap;
     return SL_OK;
 }
 

@@ -1134,9 +1134,68 @@ static int input_count_error(loader *ld, const sl_node *node, const nodesrc *src
     return FAIL(ld, at, "node type '%s' takes %d to %d inputs, got %zu", t->name, t->min_inputs, t->max_inputs, n);
 }
 
+/* `NODE.PORT`: one named output of a multi-output node. Sets *k to the
+ * node (or leaves it -1 when the text before the last '.' names no node,
+ * for the caller's "names no node" error) and *port to the port index;
+ * any_outputs nodes collect new port names here. */
+static int resolve_port(loader *ld, const char *in, const ynode *at, long *k, int *port) {
+    const char *dot = strrchr(in, '.');
+    if (!dot || dot == in || !dot[1]) return SL_OK;
+    char *base = sl_arena_strndup(ld->scratch, in, (size_t)(dot - in));
+    long b = lookup_node(ld, base);
+    if (b < 0) return SL_OK;
+    sl_node *parent = ld->job->nodes[b];
+    const char *name = dot + 1;
+    for (size_t p = 0; p < parent->n_ports; p++)
+        if (!strcmp(parent->ports[p], name)) return *k = b, *port = (int)p, SL_OK;
+    if (parent->type->any_outputs) {
+        if (parent->n_ports >= UINT16_MAX) return FAIL(ld, at, "node '%s' has too many outputs", show(ld, base));
+        const char **np = sl_arena_alloc(ld->arena, (parent->n_ports + 1) * sizeof *np);
+        if (parent->n_ports) memcpy(np, parent->ports, parent->n_ports * sizeof *np);
+        np[parent->n_ports] = sl_arena_strndup(ld->arena, name, strlen(name));
+        parent->ports = np;
+        *port = (int)parent->n_ports++;
+        *k = b;
+        return SL_OK;
+    }
+    if (!parent->type->outputs)
+        return FAIL(ld, at, "input '%s': node '%s' (type '%s') has one output; write '%s'", show(ld, in),
+                    show(ld, base), parent->type->name, show(ld, base));
+    sl_buf msg;
+    sl_buf_init(&msg, 0);
+    sl_buf_printf(&msg, "input '%s': node '%s' (type '%s') has no output '%s'", show(ld, in), show(ld, base),
+                  parent->type->name, show(ld, name));
+    add_suggestions(ld, &msg, name, parent->ports, parent->n_ports, "its outputs", true);
+    return fail_buf(ld, at, &msg);
+}
+
+/* A multi-output node used without naming one of its outputs. */
+static int port_needed(loader *ld, const sl_node *parent, const char *in, const ynode *at) {
+    sl_buf msg;
+    sl_buf_init(&msg, 0);
+    sl_buf_printf(&msg, "input '%s': node type '%s' has several outputs; name one, as in '%s.%s'", show(ld, in),
+                  parent->type->name, show(ld, in),
+                  parent->n_ports ? parent->ports[0] : parent->type->outputs ? parent->type->outputs[0] : "NAME");
+    if (parent->type->outputs) {
+        sl_buf_adds(&msg, " (outputs:");
+        for (size_t p = 0; p < parent->n_ports; p++)
+            sl_buf_printf(&msg, "%s %s", p ? "," : "", parent->ports[p]);
+        sl_buf_adds(&msg, ")");
+    }
+    return fail_buf(ld, at, &msg);
+}
+
 /* Resolve input names, check counts, reject targets used as inputs. */
 static int resolve_inputs(loader *ld) {
     sl_job *job = ld->job;
+    int rc;
+    for (size_t i = 0; i < job->n_nodes; i++)
+        if (job->nodes[i]->type->outputs) {
+            const char *const *o = job->nodes[i]->type->outputs;
+            while (o[job->nodes[i]->n_ports])
+                job->nodes[i]->n_ports++;
+            job->nodes[i]->ports = (const char **)o;
+        }
     const char **names = sl_arena_alloc(ld->scratch, (job->n_nodes ? job->n_nodes : 1) * sizeof *names);
     for (size_t i = 0; i < job->n_nodes; i++)
         names[i] = job->nodes[i]->name;
@@ -1150,9 +1209,14 @@ static int resolve_inputs(loader *ld) {
             (t->kind == SL_NODE_SOURCE && n) || (t->kind == SL_NODE_TARGET && !n))
             return input_count_error(ld, node, src);
         node->input_nodes = sl_arena_calloc(ld->arena, (n ? n : 1) * sizeof *node->input_nodes);
+        node->input_ports = sl_arena_calloc(ld->arena, (n ? n : 1) * sizeof *node->input_ports);
         for (size_t j = 0; j < n; j++) {
             const char *in = node->inputs[j];
             long k = lookup_node(ld, in);
+            int port = -1;
+            if (k < 0 && (rc = resolve_port(ld, in, src->input_at[j], &k, &port))) return rc;
+            if (k >= 0 && port < 0 && (job->nodes[k]->type->outputs || job->nodes[k]->type->any_outputs))
+                return port_needed(ld, job->nodes[k], in, src->input_at[j]);
             if (k < 0) {
                 sl_buf msg;
                 sl_buf_init(&msg, 0);
@@ -1167,6 +1231,7 @@ static int resolve_inputs(loader *ld) {
                 return FAIL(ld, src->input_at[j], "input '%s' is a target (type '%s'), which produces no records",
                             show(ld, in), job->nodes[k]->type->name);
             node->input_nodes[j] = job->nodes[k];
+            node->input_ports[j] = port;
         }
     }
     ld->cur_node = NULL;
@@ -1235,12 +1300,17 @@ static void link_children(loader *ld) {
             job->nodes[i]->input_nodes[j]->n_children++;
     for (size_t i = 0; i < job->n_nodes; i++) {
         sl_node *node = job->nodes[i];
-        node->children = sl_arena_calloc(ld->arena, (node->n_children ? node->n_children : 1) * sizeof(sl_node *));
+        size_t n = node->n_children ? node->n_children : 1;
+        node->children = sl_arena_calloc(ld->arena, n * sizeof(sl_node *));
+        node->child_ports = sl_arena_calloc(ld->arena, n * sizeof *node->child_ports);
+        node->child_inputs = sl_arena_calloc(ld->arena, n * sizeof *node->child_inputs);
         node->n_children = 0;
     }
     for (size_t i = 0; i < job->n_nodes; i++)
         for (size_t j = 0; j < job->nodes[i]->n_inputs; j++) {
             sl_node *parent = job->nodes[i]->input_nodes[j];
+            parent->child_ports[parent->n_children] = job->nodes[i]->input_ports[j];
+            parent->child_inputs[parent->n_children] = (uint32_t)j;
             parent->children[parent->n_children++] = job->nodes[i];
         }
 }

@@ -49,6 +49,14 @@ typedef struct sl_node_type {
     const char *help;     /* paragraphs for `sluice help NODE` (may be NULL) */
     const sl_option *options; /* terminated by an entry with name == NULL */
     int min_inputs, max_inputs; /* sources 0/0; most transforms and targets 1/1 */
+    /* Named outputs (NULL-terminated), e.g. {"matched", "rest", NULL}:
+     * children take one with `input: NODE.PORT`, and process() tags each
+     * record with its port in b->ports. NULL = one unnamed output. */
+    const char *const *outputs;
+    /* Port names are chosen by the job file (relationalize's frames): any
+     * `NODE.NAME` is accepted and collected, in order of first use, into
+     * node->ports before check() runs. */
+    bool any_outputs;
 
     /* Extra validation after option parsing (expressions, cross-option
      * rules). Fill err (node name is added by the caller). May be NULL. */
@@ -104,8 +112,13 @@ struct sl_node {
     char **inputs;          /* names as written */
     size_t n_inputs;
     sl_node **input_nodes;  /* resolved */
-    sl_node **children;     /* nodes that take this one as input */
+    int *input_ports;       /* parallel to inputs: port of the input node, -1 = its only output */
+    sl_node **children;     /* nodes that take this one as input (one entry per edge) */
+    int *child_ports;       /* parallel to children: the port each edge carries, -1 = all */
+    uint32_t *child_inputs; /* parallel to children: which of the child's inputs the edge is */
     size_t n_children;
+    const char **ports;     /* output port names (type->outputs, or collected for any_outputs) */
+    size_t n_ports;
     sl_optval *opts;        /* parallel to type->options */
     int line, column;       /* where the node is defined */
     const char *job_file;
