@@ -20,9 +20,9 @@ Environment:
                            other sizes skip the sha256 check
   BENCH_RUNS               timed runs per row, median reported (default 3)
   BENCH_STARTUP_RUNS       runs of the 1-record startup job (default 50)
-  BENCH_ONLY               comma list of groups: w1,w1gz,w2,startup,rss (the
-                           default), aws (bench/aws/aws_bench.py: DynamoDB Local
-                           and Ceph RGW; BENCH_AWS_ITEMS items, default 200000)
+  BENCH_ONLY               comma list of groups: w1,w1gz,w2,lua,filter,startup,rss
+                           (the default), aws (bench/aws/aws_bench.py: DynamoDB
+                           Local and Ceph RGW; BENCH_AWS_ITEMS items, default 200000)
   SLUICE                   sluice binary (default build/sluice)
   BENCH_STRICT=1           exit 1 when a row fails or its output check fails
   BENCH_KEEP=1             keep every output (default: delete those that checked OK)
@@ -63,9 +63,18 @@ W2 = {"seed": 7, "n": 2_000_000, "size": 394_047_985,
       "sha256": "176152ec54986105fedd13a788ab1c24b8e11f5769b26ab456eec338a13efc08",
       "gen": "bench/gen_w2_claims.py", "path": WORK + "/w2_claims.csv"}
 
-GROUPS = ("w1", "w1gz", "w2", "startup", "rss", "aws")
+GROUPS = ("w1", "w1gz", "w2", "lua", "filter", "startup", "rss", "aws")
 # "aws" starts DynamoDB Local and Ceph RGW and takes ~10 minutes: only on request
-DEFAULT_GROUPS = ("w1", "w1gz", "w2", "startup", "rss")
+DEFAULT_GROUPS = ("w1", "w1gz", "w2", "lua", "filter", "startup", "rss")
+
+# The project's targets (issue 3): a row's time over its peer's at the same
+# thread count must stay at or under the limit.
+TARGETS = (
+    ("W2 project+filter+sort CSV", "sluice", "DuckDB", 0.5, "at least 2x faster than DuckDB"),
+    ("W1 clean: Lua map vs derive", "sluice Lua map", "sluice derive", 3.0, "Lua map within 3x of derive"),
+    ("W1 filter+derive vs copy", "sluice filter+derive", "sluice copy", 1.3,
+     "filter+derive within 1.3x of a pass-through copy"),
+)
 
 # DuckDB is given the W1 schema up front (its fastest path); `timestamp`
 # declared BIGINT makes DuckDB convert the string timestamps while reading.
@@ -355,8 +364,9 @@ class Row:
     """One line of the results table."""
 
     def __init__(self, group, work, tool, threads, input_path, cmd=None, out=None, stdout=False,
-                 skip=None, warm_files=(), is_ref=False):
+                 skip=None, warm_files=(), is_ref=False, peer="DuckDB"):
         self.group, self.work, self.tool, self.threads = group, work, tool, threads
+        self.peer = peer                # the ratio column divides by this tool's time (prefix)
         self.input = input_path
         self.cmd = cmd
         self.out = out                  # output path (file or directory)
@@ -510,6 +520,65 @@ def w2_rows(peers, inp):
     return rows
 
 
+def lua_rows(peers, inp):
+    """W1 clean written as a Lua `map` against the same work through derive.
+    The derive output at 1 thread is the reference: the Lua job's output is
+    the same records (bench/jobs/w1_clean_lua.yaml)."""
+    work = "W1 clean: Lua map vs derive"
+    rows = []
+    for t in (1, 2):
+        for tool, job, name in (("sluice derive", "w1_clean.yaml", "derive"),
+                                ("sluice Lua map", "w1_clean_lua.yaml", "lua")):
+            job = JOBS + "/" + job
+            out = "%s/lua_%s_t%d" % (OUT, name, t)
+            rows.append(Row("lua", work, tool, t, inp, sluice_cmd(peers.sluice, job, t, inp, out), out,
+                            skip=peers.sluice_missing(job), warm_files=[peers.sluice],
+                            is_ref=(name == "derive" and t == 1), peer="sluice derive"))
+    return rows
+
+
+def filter_rows(peers, inp):
+    """filter + derive on W1 against a pass-through copy of the same file."""
+    work = "W1 filter+derive vs copy"
+    rows = []
+    for t in (1, 2):
+        for tool, job, name in (("sluice copy", "w1_copy.yaml", "copy"),
+                                ("sluice filter+derive", "w1_filter.yaml", "filter")):
+            job = JOBS + "/" + job
+            out = "%s/filter_%s_t%d" % (OUT, name, t)
+            rows.append(Row("filter", work, tool, t, inp, sluice_cmd(peers.sluice, job, t, inp, out), out,
+                            skip=peers.sluice_missing(job), warm_files=[peers.sluice], peer="sluice copy"))
+    return rows
+
+
+def filtered_reference(w1_ref, dst):
+    """The W1 reference (Python peer's clean output) without the DEBUG
+    records: what bench/jobs/w1_filter.yaml must write."""
+    with open(w1_ref, encoding="utf-8") as f, open(dst, "w", encoding="utf-8") as o:
+        for line in f:
+            if json.loads(line)["log_level"] != "DEBUG":
+                o.write(line)
+    return dst
+
+
+def verify_against(kind, ref_path, rows):
+    """Check rows that ran against a reference file that is not a row."""
+    todo = [r for r in rows if r.ran]
+    if not todo:
+        return
+    log("verifying %d %s outputs against %s" % (len(todo), kind, ref_path))
+    p = sh([sys.executable, "bench/verify.py", kind, ref_path] + [r.out for r in todo])
+    verdict = {}
+    for line in p.stdout.splitlines():
+        m = re.match(r"(OK|FAIL) (.*?)(?: \(\d+ records\)|: (.*))?$", line)
+        if m:
+            verdict[m.group(2)] = "OK" if m.group(1) == "OK" else "FAIL: " + one_line(m.group(3), 120)
+    for r in todo:
+        r.check = verdict.get(r.out, "FAIL: verify.py: " + one_line(p.stderr, 100))
+        if r.check != "OK":
+            log("%s %s t%s: %s" % (r.work, r.tool, r.threads, r.check))
+
+
 # ------------------------------------------------------------------ startup
 
 def startup_median(row, peers, runs):
@@ -590,18 +659,23 @@ def fmt_seconds(s):
     return "%.4f" % s
 
 
+def peer_row(row, rows):
+    """The row `row` is compared with: its peer tool, same work and threads."""
+    return next((r for r in rows if r.work == row.work and r.tool.startswith(row.peer) and r.ran
+                 and r.threads == row.threads), None)
+
+
 def ratio(row, rows):
     if not row.ran:
         return ""
-    duck = next((r for r in rows if r.work == row.work and r.tool.startswith("DuckDB") and r.ran
-                 and r.threads == row.threads), None)
-    if duck is None:
+    peer = peer_row(row, rows)
+    if peer is None:
         return "—"
-    return "%.2f×" % (row.seconds / duck.seconds)
+    return "%.2f× %s" % (row.seconds / peer.seconds, row.peer)
 
 
 def table(rows, input_sizes):
-    out = ["| work | tool | threads | seconds | MB/s | peak RSS MB | CPU s | check | time ÷ DuckDB |",
+    out = ["| work | tool | threads | seconds | MB/s | peak RSS MB | CPU s | check | time ÷ peer |",
            "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         head = "| %s | %s | %s | " % (md_cell(r.work), md_cell(r.tool.strip()), r.threads)
@@ -618,6 +692,25 @@ def table(rows, input_sizes):
         else:
             out.append(head + "not run | | | | | |")
     return out
+
+
+def targets_section(rows):
+    """One line per target whose rows ran: the measured ratios (wall time,
+    and CPU time, the steadier figure on a busy machine) and met/missed."""
+    lines = ["| target | threads | time ratio | CPU ratio | |", "|---|---|---|---|---|"]
+    for work, tool, peer_tool, limit, what in TARGETS:
+        for r in rows:
+            if r.work != work or r.tool != tool or not r.ran:
+                continue
+            peer = peer_row(r, rows)
+            if peer is None:
+                continue
+            ratio_t = r.seconds / peer.seconds
+            ratio_c = r.cpu / peer.cpu if peer.cpu else float("nan")
+            verdict = "met" if ratio_t <= limit else "**missed**"
+            lines.append("| %s (≤ %.1f×) | %d | %.2f× | %.2f× | %s |" % (what, limit, r.threads, ratio_t, ratio_c,
+                                                                       verdict))
+    return lines if len(lines) > 2 else []
 
 
 def rss_section(peers, w1_path, n_w1, gnu_time):
@@ -687,7 +780,9 @@ def environment(peers, n_w1, n_w2, runs):
         "Inputs: W1 %d records (%.0f MB NDJSON), W2 %d rows (%.0f MB CSV). Seconds: median of %d run(s), "
         "wall clock, input re-read (`cat FILE > /dev/null`) before each run; MB/s = input bytes / seconds; "
         "peak RSS and CPU (user+sys) from %s. check: output compared with the Python stdlib peer's "
-        "(bench/verify.py). time ÷ DuckDB: against DuckDB at the same thread count (< 1 is faster)." % (
+        "(bench/verify.py). time ÷ peer: against DuckDB at the same thread count (single-threaded tools "
+        "against DuckDB at 1 thread; < 1 is faster); the lua and filter groups compare sluice with itself "
+        "(Lua map ÷ derive, filter+derive ÷ copy)." % (
             n_w1, os.path.getsize(W1["path"]) / 1e6 if os.path.exists(W1["path"]) else 0, n_w2,
             os.path.getsize(W2["path"]) / 1e6 if os.path.exists(W2["path"]) else 0, runs,
             "/usr/bin/time" if peers.gnu_time else "wait4(2)"),
@@ -710,7 +805,7 @@ def main():
     if load_start > 0.5 * (os.cpu_count() or 1) + 0.5:
         log("load average %.1f on %d cores: timings will be noisy" % (load_start, os.cpu_count() or 1))
 
-    need_w1 = any(g in only for g in ("w1", "w1gz", "startup", "rss", "aws"))
+    need_w1 = any(g in only for g in ("w1", "w1gz", "lua", "filter", "startup", "rss", "aws"))
     w1 = ensure_data(W1, n_w1) if need_w1 else W1["path"]
     w2 = ensure_data(W2, n_w2) if "w2" in only else W2["path"]
     peers = Peers(sluice)
@@ -741,6 +836,26 @@ def main():
             time_row(r, runs, peers.gnu_time)
         verify_rows("w2", rows)
         all_rows += rows
+    if "lua" in only:
+        rows = lua_rows(peers, w1)
+        for r in sorted(rows, key=lambda r: not r.is_ref):
+            time_row(r, runs, peers.gnu_time)
+        verify_rows("w1", rows)
+        all_rows += rows
+    if "filter" in only:
+        rows = filter_rows(peers, w1)
+        for r in rows:
+            time_row(r, runs, peers.gnu_time)
+        ref = next((r for r in all_rows if r.group == "w1" and r.is_ref and r.ran), None)
+        if ref is None:                     # need the Python reference output, untimed
+            ref = next(r for r in w1_rows(peers, w1) if r.is_ref)
+            time_row(ref, 1, peers.gnu_time)
+        if ref.ran:
+            verify_against("w1", w1, [r for r in rows if r.tool == "sluice copy"])
+            filtered = filtered_reference(ref.out, OUT + "/filter_reference.jsonl")
+            verify_against("w1", filtered, [r for r in rows if r.tool != "sluice copy"])
+            os.remove(filtered)
+        all_rows += rows
     if "startup" in only:
         tiny = head_lines(w1, WORK + "/w1_tiny.jsonl", 1)
         sizes[tiny] = os.path.getsize(tiny)
@@ -754,6 +869,9 @@ def main():
     report += ["", load_note(load_start, os.getloadavg()[0]), ""]
     if any(g != "aws" for g in only):
         report += table(all_rows, sizes)
+        targets = targets_section(all_rows)
+        if targets:
+            report += ["", "## Targets", ""] + targets
     if "startup" in only:
         report += ["", "Startup rows: total wall time of a whole 1-record job (process start to exit; an "
                    "upper bound on time to first record), median of %d runs%s." % (

@@ -2,7 +2,7 @@
 # demo.sh — `make demo`: run the whole AppLogs pipeline on embedded defaults
 # (no servers): raw and cleaned copies into the local lake under ./data/lake,
 # cleaned records into the embedded search index ./data/search/applogs.db,
-# then a sample search.
+# a crawl of the lake into the catalog ./data/catalog.db, then a sample search.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SLUICE=${SLUICE:-build/sluice}
@@ -28,6 +28,13 @@ if [ -n "$errors" ]; then
   echo "== records sent to the error output ($errors)"
   head -n 3 "$errors"
 fi
+echo
+echo "== sluice crawl --database applogs --path $lake/raw --path $lake/cleaned  (catalog: ./data/catalog.db)"
+"$SLUICE" crawl --database applogs --name applogs-lake --path "$lake/raw" --path "$lake/cleaned" \
+  --catalog ./data/catalog.db
+echo
+echo "== sluice catalog table applogs.cleaned"
+"$SLUICE" catalog table applogs.cleaned --catalog ./data/catalog.db
 echo
 query='timeout service_name:order-service log_level:ERROR'
 echo "== sluice search applogs '$query' --limit 5"

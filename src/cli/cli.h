@@ -16,6 +16,8 @@ int sl_cmd_schema(int argc, char **argv);
 int sl_cmd_search(int argc, char **argv);
 int sl_cmd_help(int argc, char **argv);
 int sl_cmd_cp(int argc, char **argv);
+int sl_cmd_catalog(int argc, char **argv);
+int sl_cmd_crawl(int argc, char **argv);
 
 /* Print an error the way every command does ("sluice: ..."). */
 struct sl_error;

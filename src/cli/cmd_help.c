@@ -22,6 +22,8 @@ void sl_cli_usage(FILE *out) {
             "  validate JOB.yaml [--arg K=V]...     check a job file without moving data\n"
             "  schema FILE|DIR|GLOB...              infer and print the schema of data files\n"
             "  search INDEX 'QUERY' [--from T] [--to T] [--sort S] [--limit N] [--json]   search an index\n"
+            "  catalog COMMAND [ARGS] [--json]      look at and manage the data catalog (sluice catalog --help)\n"
+            "  crawl FILE.yaml | --crawler NAME | --database DB --path URL...   fill the catalog (sluice crawl --help)\n"
             "  help [COMMAND|NODE] [--markdown]     this text, a command's or a node type's options\n"
             "  --version                            print the version\n\n"
             "exit status: 0 success, 1 the run failed, 2 usage or validation error.\n"
@@ -43,22 +45,41 @@ static void list_nodes(FILE *out) {
 
 static void inputs_text(const sl_node_type *t, char *out, size_t size) {
     if (t->max_inputs == 0) snprintf(out, size, "none (a source)");
-    else if (t->min_inputs == t->max_inputs) snprintf(out, size, "%d (`input: NODE`)", t->min_inputs);
+    else if (t->min_inputs == t->max_inputs) snprintf(out, size, "%d (`%s`)", t->min_inputs, t->min_inputs == 1 ? "input: NODE" : "inputs: [A, B]");
+    else if (t->max_inputs < 0) snprintf(out, size, "%d or more (`inputs: [A, B, ...]`)", t->min_inputs);
     else snprintf(out, size, "%d to %d (`inputs: [A, B]`)", t->min_inputs, t->max_inputs);
+}
+
+/* Named outputs: "matched, rest (`input: NODE.matched`)". */
+static void outputs_text(const sl_node_type *t, sl_buf *out) {
+    if (t->any_outputs) {
+        sl_buf_adds(out, "named by the job (`input: NODE.NAME`)");
+        return;
+    }
+    for (size_t i = 0; t->outputs && t->outputs[i]; i++)
+        sl_buf_printf(out, "%s%s", i ? ", " : "", t->outputs[i]);
+    if (t->outputs && t->outputs[0]) sl_buf_printf(out, " (`input: NODE.%s`)", t->outputs[0]);
 }
 
 static void node_help(const sl_node_type *t, bool markdown, sl_buf *b) {
     char inputs[64];
     inputs_text(t, inputs, sizeof inputs);
+    sl_buf outputs;
+    sl_buf_init(&outputs, 0);
+    outputs_text(t, &outputs);
     if (markdown) {
         sl_buf_printf(b, "### `%s` (%s)\n\n%s.\n\n", t->name, sl_node_kind_name(t->kind), t->summary);
         if (t->help) sl_buf_printf(b, "%s\n\n", t->help);
         sl_buf_printf(b, "Inputs: %s.\n\n", inputs);
+        if (outputs.len) sl_buf_printf(b, "Outputs: %s.\n\n", outputs.data);
     } else {
         sl_buf_printf(b, "%s (%s): %s\n\n", t->name, sl_node_kind_name(t->kind), t->summary);
         if (t->help) sl_buf_printf(b, "%s\n\n", t->help);
-        sl_buf_printf(b, "inputs: %s\n\noptions:\n", inputs);
+        sl_buf_printf(b, "inputs: %s\n\n", inputs);
+        if (outputs.len) sl_buf_printf(b, "outputs: %s\n\n", outputs.data);
+        sl_buf_adds(b, "options:\n");
     }
+    sl_buf_free(&outputs);
     sl_options_help(t->options, markdown, b);
     sl_buf_addc(b, '\n');
 }
@@ -111,6 +132,10 @@ int sl_cmd_help(int argc, char **argv) {
         char *args[] = {(char *)topic, "--help", NULL};
         sl_buf_free(&b);
         return sl_cmd_search(2, args);
+    } else if (!strcmp(topic, "catalog")) {
+        char *args[] = {(char *)topic, "--help", NULL};
+        sl_buf_free(&b);
+        return sl_cmd_catalog(2, args);
     } else if (!strcmp(topic, "help")) {
         sl_cli_usage(stdout);
     } else {

@@ -24,6 +24,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "search")) return sl_cmd_search(argc - 1, argv + 1);
     if (!strcmp(cmd, "help")) return sl_cmd_help(argc - 1, argv + 1);
     if (!strcmp(cmd, "cp")) return sl_cmd_cp(argc - 1, argv + 1);
+    if (!strcmp(cmd, "catalog")) return sl_cmd_catalog(argc - 1, argv + 1);
+    if (!strcmp(cmd, "crawl")) return sl_cmd_crawl(argc - 1, argv + 1);
     fprintf(stderr, "sluice: unknown command '%s'\n", cmd);
     sl_cli_usage(stderr);
     return SL_EXIT_USAGE;

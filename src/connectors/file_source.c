@@ -186,6 +186,7 @@ static void source_release(sl_node *node) {
 
 static int source_prepare(sl_node *node, sl_run *run, sl_error *err) {
     source_data *d = node->data;
+    d->fopts.projection = node->projection; /* CSV decodes only the columns its consumer reads */
     if (d->store) return SL_OK;
     sl_store_options so;
     sl_file_store_options(node, &so);

@@ -34,6 +34,7 @@
 #include "formats/compress.h"
 #include "formats/format.h"
 #include "formats/parquet.h"
+#include "connectors/catalog_update.h"
 #include "connectors/file_format_opts.h"
 #include "store/store.h"
 
@@ -73,6 +74,7 @@ static const sl_option target_options[] = {
     {"avro_codec", SL_OPT_ENUM, "deflate", "Avro: block codec inside the file (compression must then be none).",
      "deflate|snappy|null", 0},
     STORE_OPTIONS,
+    CATALOG_SINK_OPTIONS,
     {0},
 };
 
@@ -92,6 +94,7 @@ typedef struct target_data {
     pthread_mutex_t lock;
     sl_store_pending **pending; /* finished parts, published on commit */
     size_t n_pending, cap_pending;
+    sl_catalog_sink *sink;   /* catalog_database: table and partitions updated on commit, or NULL */
 } target_data;
 
 static void discard_pending(target_data *d) {
@@ -107,6 +110,7 @@ static void target_release(sl_node *node) {
     for (size_t i = 0; i < d->n_pkeys; i++) free(d->pkeys[i]);
     free(d->pkeys);
     sl_store_free(d->store);
+    sl_catalog_sink_free(d->sink);
     pthread_mutex_destroy(&d->lock);
     free(d);
     node->data = NULL;
@@ -149,6 +153,7 @@ static int target_check(sl_node *node, sl_error *err) {
     d->fopts.avro_codec = sl_node_str(node, "avro_codec");
     sl_parquet_write_opts po;
     if (!rc && !strcmp(d->format->name, "parquet")) rc = sl_parquet_write_opts_from(&d->fopts, &po, err);
+    if (!rc) rc = sl_catalog_sink_new(node, &d->sink, err);
     return rc;
 }
 
@@ -189,6 +194,7 @@ typedef struct writer {
     size_t n_files, cap_files, n_open, last;
     uint64_t tick;
     sl_buf key;
+    sl_gtype *written; /* catalog updates: merged type of the records written */
 } writer;
 
 static void writer_free(writer *w) {
@@ -198,6 +204,7 @@ static void writer_free(writer *w) {
     }
     free(w->files);
     sl_buf_free(&w->key);
+    sl_gtype_free(w->written);
     free(w);
 }
 
@@ -414,6 +421,7 @@ static int target_write(void *state, sl_batch *b, sl_error *err) {
             continue;
         }
         pf->records++;
+        if (d->sink) sl_catalog_sink_observe(&w->written, &data);
         if (pf->buf.len >= FLUSH_BYTES && (rc = pf_flush(pf, err)) != 0) return rc;
         if (d->rolling && ((d->max_records > 0 && pf->records >= (uint64_t)d->max_records) ||
                            (d->target_size > 0 && sl_outstream_bytes_out(pf->out) + pf->buf.len >= (uint64_t)d->target_size))) {
@@ -430,6 +438,14 @@ static int target_close(void *state, sl_error *err) {
     for (size_t i = 0; i < w->n_files; i++) {
         if (!rc) rc = pf_finish(w, &w->files[i], err);
         else pf_discard(w, &w->files[i]);
+    }
+    if (!rc && w->d->sink) {
+        const char **keys = sl_xcalloc(w->n_files + 1, sizeof *keys);
+        for (size_t i = 0; i < w->n_files; i++)
+            keys[i] = w->files[i].key;
+        sl_catalog_sink_merge(w->d->sink, w->written, keys, w->n_files);
+        w->written = NULL;
+        free(keys);
     }
     writer_free(w);
     return rc;
@@ -492,6 +508,9 @@ static int target_commit(sl_node *node, sl_run *run, sl_error *err) {
         free(url);
     }
     sl_buf_free(&manifest);
+    if (!rc && d->sink)
+        rc = sl_catalog_sink_commit(d->sink, dir, d->format->name, sl_node_str(node, "compression"), d->fopts.delimiter,
+                                    d->fopts.header, (const char *const *)d->pkeys, d->n_pkeys, err);
     return rc;
 }
 

@@ -44,7 +44,9 @@ typedef struct sl_batch {
     /* Input-order key of records[0] before any transform dropped records:
      * (split index << 40) + ordinal of the record in its split. Record i's
      * key is seq_base + i, which keeps order within and across splits
-     * (set by the executor; used by sort for stability). */
+     * (set by the executor; used by sort for stability). Below a node that
+     * emits more records than it got (flat_map, relationalize) the executor
+     * shifts seq_base past the records it added, so keys keep increasing. */
     uint64_t seq_base;
     /* Multi-output nodes (split_rows, relationalize…): process() sets
      * ports[i] to the output port record i leaves on (an index into the

@@ -117,7 +117,14 @@ static int format_fast(int negative, double d, char *out) {
     for (int k = 0; k <= 22; k++) {
         double scaled = d * pow10_table[k];
         if (scaled >= 9007199254740992.0) return 0;
-        double r = nearbyint(scaled);
+        /* nearbyint() without the libm call: adding and taking off 2^52
+         * rounds to the nearest integer (ties to even), as nearbyint does
+         * in the default rounding mode; from 2^52 on every double is one */
+        double r = scaled < 0x1p52 ? (scaled + 0x1p52) - 0x1p52 : scaled;
+        /* An m with m / 10^k == d lies within scaled * 2^-51 of scaled, so
+         * below 2^49 it is r, and r is that close: skip the divisions when
+         * it is not (most k of a number with many digits). */
+        if (scaled < 0x1p49 && fabs(scaled - r) > scaled * 0x1p-50) continue;
         /* d * 10^k may itself be rounded: also try the neighbours. */
         for (int delta = 0; delta < 3; delta++) {
             double m = delta == 0 ? r : delta == 1 ? r - 1 : r + 1;

@@ -36,6 +36,7 @@ typedef struct worker {
     void **tstates;    /* per node index: transform state */
     bool *tinit;       /* per node index: state initialised */
     void **writers;    /* per node index: target writer for the current split */
+    uint64_t *seq_extra; /* per node index: records its process() added in the current split (see push) */
     sl_batch batch;
 } worker;
 
@@ -128,15 +129,22 @@ static int push(worker *w, sl_node *node, sl_batch *b, const sl_split *split, sl
             sl_value *records = b->records;
             sl_recloc *locs = b->locs;
             size_t count = b->count, cap = b->cap;
+            uint64_t seq_base = b->seq_base;
             rc = child->type->process(w->tstates[child->index], b, err);
             ADD(child->stats.nanos, now_ns() - t0);
             if (rc) return sl_error_node(err, child->name), rc;
             if (!sl_node_is_breaker(child)) ADD(child->stats.records_out, b->count);
+            /* A node that emits more records than it got (flat_map, relationalize) would give
+             * them input-order keys (seq_base + i) that the next batch of the split also uses:
+             * its later output is shifted past every record it added so far in the split. */
+            b->seq_base = seq_base + w->seq_extra[child->index];
+            if (b->count > count) w->seq_extra[child->index] += b->count - count;
             rc = b->count && !sl_node_is_breaker(child) ? push(w, child, b, split, err) : 0;
             b->records = records;
             b->locs = locs;
             b->count = count;
             b->cap = cap;
+            b->seq_base = seq_base;
             if (rc) return rc;
         } else {
             if (!w->writers[child->index]) {
@@ -179,6 +187,7 @@ static int run_split(worker *w, const work_item *it, sl_error *err) {
     int rc = src->type->open(src, &ex->run, it->split, &reader, err);
     if (rc) return sl_error_node(err, src->name), rc;
     uint64_t seq = (uint64_t)it->split->index << 40;
+    memset(w->seq_extra, 0, ex->job->n_nodes * sizeof *w->seq_extra);
     for (;;) {
         if (stopping(ex)) break;
         sl_batch_reset(&w->batch);
@@ -368,8 +377,13 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
     progress_thread prog = {0};
 
     for (size_t i = 0; i < job->n_nodes; i++) {
-        job->nodes[i]->index = i;
-        memset(&job->nodes[i]->stats, 0, sizeof job->nodes[i]->stats);
+        sl_node *n = job->nodes[i];
+        n->index = i;
+        memset(&n->stats, 0, sizeof n->stats);
+        /* projection pushdown: a source whose one consumer reads only some fields */
+        n->projection = NULL;
+        if (n->type->kind == SL_NODE_SOURCE && n->n_children == 1 && n->children[0]->type->input_fields)
+            n->projection = n->children[0]->type->input_fields(n->children[0]);
     }
     for (; prepared < job->n_nodes; prepared++) {
         sl_node *n = job->nodes[prepared];
@@ -393,6 +407,7 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
         w->tstates = sl_xcalloc(job->n_nodes, sizeof *w->tstates);
         w->tinit = sl_xcalloc(job->n_nodes, sizeof *w->tinit);
         w->writers = sl_xcalloc(job->n_nodes, sizeof *w->writers);
+        w->seq_extra = sl_xcalloc(job->n_nodes, sizeof *w->seq_extra);
         sl_batch_init(&w->batch);
     }
 
@@ -422,6 +437,7 @@ int sl_exec_run(sl_job *job, const sl_exec_options *opts, sl_exec_result *result
         free(w->tstates);
         free(w->tinit);
         free(w->writers);
+        free(w->seq_extra);
         sl_batch_free(&w->batch);
     }
     if (opts->progress) {

@@ -80,6 +80,11 @@ typedef struct sl_node_type {
     int (*init)(sl_node *node, sl_run *run, void **state, sl_error *err);
     int (*process)(void *state, sl_batch *b, sl_error *err);
     void (*fini)(void *state);
+    /* Optional: the top-level fields of its input records the transform
+     * reads, as a LIST of STRING names it owns; NULL when it may read any
+     * field or passes records on whole. The executor hands it to the
+     * source feeding the transform (sl_node.projection). */
+    const sl_value *(*input_fields)(const sl_node *node);
 
     /* pipeline breakers (sort, coalesce): a transform that must see all of
      * its input before it can emit anything. In the first phase process()
@@ -126,6 +131,9 @@ struct sl_node {
     size_t index;           /* position in job->nodes (set by the executor) */
     bool passthrough;       /* a breaker type that found (in check) it can stream unchanged,
                              * e.g. coalesce: 1 right after a sort */
+    const sl_value *projection; /* sources: the only fields their records need (LIST of STRING, from
+                             * their single consumer's input_fields; set by the executor before
+                             * prepare; NULL: all). A source may leave the other fields out. */
     sl_node_stats stats;
 };
 

@@ -9,6 +9,7 @@
 extern const sl_node_type sl_read_file_type;
 extern const sl_node_type sl_write_file_type;
 extern const sl_node_type sl_read_dynamodb_type;
+extern const sl_node_type sl_read_catalog_type;
 extern const sl_node_type sl_write_dynamodb_type;
 extern const sl_node_type sl_write_opensearch_type;
 extern const sl_node_type sl_search_index_type;
@@ -21,12 +22,16 @@ extern const sl_node_type sl_derive_type;
 extern const sl_node_type sl_map_type, sl_flat_map_type, sl_filter_fn_type;
 extern const sl_node_type sl_sort_type;
 extern const sl_node_type sl_coalesce_type;
+extern const sl_node_type sl_join_type;
+extern const sl_node_type sl_sql_type;
 extern const sl_node_type sl_aggregate_type, sl_limit_type, sl_dedupe_type, sl_union_type, sl_drop_null_fields_type, sl_fill_missing_type, sl_spigot_type, sl_resolve_choice_type, sl_unbox_type, sl_flatten_type, sl_unnest_type;
+extern const sl_node_type sl_split_rows_type, sl_split_fields_type, sl_relationalize_type, sl_repartition_type;
 
 static const sl_node_type *const node_types[] = {
     /* sources */
     &sl_read_file_type,
     &sl_read_dynamodb_type,
+    &sl_read_catalog_type,
     /* transforms */
     &sl_apply_mapping_type,
     &sl_select_fields_type,
@@ -37,7 +42,10 @@ static const sl_node_type *const node_types[] = {
     &sl_map_type, &sl_flat_map_type, &sl_filter_fn_type,
     &sl_sort_type,
     &sl_coalesce_type,
+    &sl_join_type,
+    &sl_sql_type,
     &sl_aggregate_type, &sl_limit_type, &sl_dedupe_type, &sl_union_type, &sl_drop_null_fields_type, &sl_fill_missing_type, &sl_spigot_type, &sl_resolve_choice_type, &sl_unbox_type, &sl_flatten_type, &sl_unnest_type,
+    &sl_split_rows_type, &sl_split_fields_type, &sl_relationalize_type, &sl_repartition_type,
     /* targets */
     &sl_write_file_type,
     &sl_write_dynamodb_type,

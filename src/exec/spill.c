@@ -75,7 +75,10 @@ void sl_spill_reader_init(sl_spill_reader *r, const sl_spill *s, uint64_t start,
     r->spill = s;
     r->pos = start;
     r->end = end;
+    r->chunk = SPILL_BUF;
 }
+
+void sl_spill_reader_set_chunk(sl_spill_reader *r, size_t bytes) { r->chunk = bytes < 4096 ? 4096 : bytes; }
 
 void sl_spill_reader_free(sl_spill_reader *r) {
     free(r->buf);
@@ -91,7 +94,7 @@ static int fill(sl_spill_reader *r, size_t need, sl_error *err) {
         r->buf_len = avail;
         r->buf_pos = 0;
     }
-    size_t want = need > SPILL_BUF ? need : SPILL_BUF;
+    size_t want = need > r->chunk ? need : r->chunk;
     if (r->buf_cap < want) {
         r->buf = sl_xrealloc(r->buf, want);
         r->buf_cap = want;

@@ -7,7 +7,9 @@
  *   record := varint byte_length, that many bytes
  *
  * Writes are buffered (1 MiB); readers read a byte range back sequentially
- * with their own buffer, so several readers may share one file.
+ * with their own buffer (1 MiB unless sl_spill_reader_set_chunk says less,
+ * so that a merge of many runs stays within its memory budget), so several
+ * readers may share one file.
  */
 #ifndef SL_SPILL_H
 #define SL_SPILL_H
@@ -37,10 +39,14 @@ typedef struct sl_spill_reader {
     uint64_t pos, end;
     char *buf;
     size_t buf_len, buf_pos, buf_cap;
+    size_t chunk; /* bytes read at a time */
 } sl_spill_reader;
 
 /* Read records in [start, end) (offsets returned by flush/bytes). */
 void sl_spill_reader_init(sl_spill_reader *r, const sl_spill *s, uint64_t start, uint64_t end);
+/* Read `bytes` at a time instead of 1 MiB (at least 4 KiB; a record longer
+ * than that still comes back whole). Call before the first sl_spill_next. */
+void sl_spill_reader_set_chunk(sl_spill_reader *r, size_t bytes);
 void sl_spill_reader_free(sl_spill_reader *r);
 /* Next record's bytes in *data and *len (valid until the next call). Returns 1
  * for a record, 0 at the end, negative on an I/O error or corrupt file. */

@@ -151,8 +151,10 @@ static int unsupported_format(const char *path, const char *format, sl_error *er
 /* ---- Input --------------------------------------------------------------- */
 
 struct sl_instream {
-    int fd;              /* -1 when reading from rd */
+    int fd;              /* -1 when reading from rd or mem */
     sl_store_reader *rd; /* object-store reader (owned), or NULL */
+    const unsigned char *mem; /* bytes in memory (not owned), or NULL */
+    size_t mem_len;
     char *path;
     sl_codec codec;
     uint64_t file_pos;   /* next file offset to read */
@@ -175,6 +177,12 @@ struct sl_instream {
  * into buf; *got < n only at the end. Returns 0 or a negative status. */
 static int raw_read(sl_instream *s, void *buf, size_t n, size_t *got, sl_error *err) {
     *got = 0;
+    if (s->mem) {
+        size_t avail = s->file_pos < s->mem_len ? s->mem_len - (size_t)s->file_pos : 0;
+        *got = n < avail ? n : avail;
+        if (*got) memcpy(buf, s->mem + s->file_pos, *got);
+        return 0;
+    }
     if (!s->rd) {
         ssize_t r = pread_full(s->fd, buf, n, s->file_pos);
         if (r < 0) return sl_error_set(err, SL_EIO, "cannot read '%s': %s", s->path, strerror(errno));
@@ -318,6 +326,32 @@ int sl_instream_open_reader(const char *name, sl_store_reader *rd, bool sniff, s
             goto fail;
         }
         s->codec = sl_codec_detect(s->in, head_len);
+        if ((rc = start_decoder(s, err)) != 0) goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    sl_instream_close(s);
+    return rc;
+}
+
+int sl_instream_open_mem(const char *name, const void *data, size_t len, bool sniff, sl_instream **out,
+                         sl_error *err) {
+    sl_instream *s = sl_xcalloc(1, sizeof *s);
+    s->fd = -1;
+    s->mem = data;
+    s->mem_len = len;
+    s->path = sl_xstrdup(name);
+    s->in = sl_xmalloc(IO_BLOCK);
+    s->remaining = UINT64_MAX;
+    int rc = 0;
+    if (sniff) {
+        const char *other = sl_codec_sniff_name(data, len < SNIFF_BYTES ? len : SNIFF_BYTES);
+        if (other) {
+            rc = unsupported_format(name, other, err);
+            goto fail;
+        }
+        s->codec = sl_codec_detect(data, len < SNIFF_BYTES ? len : SNIFF_BYTES);
         if ((rc = start_decoder(s, err)) != 0) goto fail;
     }
     *out = s;

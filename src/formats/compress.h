@@ -69,6 +69,13 @@ int sl_instream_open(const char *path, uint64_t offset, uint64_t length, sl_inst
  * uncompressed object). name is used in messages. */
 int sl_instream_open_reader(const char *name, sl_store_reader *rd, bool sniff, sl_instream **out, sl_error *err);
 
+/* The same over bytes in memory (data[0..len) must outlive the stream;
+ * name is used in messages). With only the first bytes of a compressed
+ * object, reading delivers what they decompress to and then fails with
+ * SL_EPARSE ("truncated"): a caller sampling a prefix stops there. */
+int sl_instream_open_mem(const char *name, const void *data, size_t len, bool sniff, sl_instream **out,
+                         sl_error *err);
+
 /* Read up to cap decompressed bytes into buf; *got = 0 means end of data.
  * Errors: SL_EIO, or SL_EPARSE for corrupt/truncated compressed data (the
  * message names the file and the compressed byte offset; err->offset holds

@@ -312,6 +312,8 @@ typedef struct scanner {
     size_t win_len;      /* bytes classified (64, fewer at the end of input) */
     uint64_t win_plain;  /* bit i: win[i] is a delimiter, CR or LF */
     uint64_t win_quoted; /* bit i: win[i] is the quote, the escape or LF */
+    uint64_t win_delim, win_lf; /* the delimiters; the LFs */
+    uint64_t win_odd;    /* the quotes, escapes and CRs: a row with none is simple (scan_simple) */
 #ifdef __SSE2__
     __m128i v_delim, v_quote, v_escape, v_cr, v_lf;
 #endif
@@ -321,6 +323,7 @@ typedef struct scanner {
     sl_csv_span *spans; /* the decoder's span array */
     size_t store;       /* spans that fit in it now */
     size_t limit;       /* spans kept per row (columns); later fields are only counted */
+    bool simple;        /* try scan_simple first (columns known, no trimming) */
 } scanner;
 
 typedef struct row_scan {
@@ -342,6 +345,7 @@ static void scanner_limit(scanner *s, size_t limit) {
     s->limit = limit;
     s->spans = s->d->spans;
     s->store = s->d->span_cap < limit ? s->d->span_cap : limit;
+    s->simple = !s->trim && s->d->have_columns && s->d->keep_col;
 }
 
 static void scanner_init(scanner *s, sl_csv_decoder *d, const char *end, bool at_eof) {
@@ -357,7 +361,7 @@ static void scanner_init(scanner *s, sl_csv_decoder *d, const char *end, bool at
     scanner_limit(s, d->have_columns ? d->ncols : SL_CSV_MAX_COLUMNS);
     s->win = end;
     s->win_len = 0;
-    s->win_plain = s->win_quoted = 0;
+    s->win_plain = s->win_quoted = s->win_delim = s->win_lf = s->win_odd = 0;
 #ifdef __SSE2__
     s->v_delim = _mm_set1_epi8(o->delimiter);
     s->v_quote = _mm_set1_epi8(o->quote);
@@ -370,33 +374,36 @@ static void scanner_init(scanner *s, sl_csv_decoder *d, const char *end, bool at
 /* Classifies the window starting at p. */
 static void classify_window(scanner *s, const char *p) {
     size_t n = (size_t)(s->end - p);
-    uint64_t plain = 0, quoted = 0;
+    uint64_t delim = 0, cr = 0, lf = 0, quote = 0;
     s->win = p;
+    if (n > 64) n = 64;
 #ifdef __SSE2__
-    if (n >= 64) {
+    if (n == 64) {
         for (int k = 0; k < 4; k++) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-            __m128i lf = _mm_cmpeq_epi8(x, s->v_lf);
-            __m128i pl = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, s->v_delim), _mm_cmpeq_epi8(x, s->v_cr)), lf);
-            __m128i qt = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, s->v_quote), _mm_cmpeq_epi8(x, s->v_escape)), lf);
-            plain |= (uint64_t)(unsigned)_mm_movemask_epi8(pl) << (16 * k);
-            quoted |= (uint64_t)(unsigned)_mm_movemask_epi8(qt) << (16 * k);
+            __m128i qt = _mm_or_si128(_mm_cmpeq_epi8(x, s->v_quote), _mm_cmpeq_epi8(x, s->v_escape));
+            delim |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, s->v_delim)) << (16 * k);
+            cr |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, s->v_cr)) << (16 * k);
+            lf |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, s->v_lf)) << (16 * k);
+            quote |= (uint64_t)(unsigned)_mm_movemask_epi8(qt) << (16 * k);
         }
-        s->win_len = 64;
-        s->win_plain = plain;
-        s->win_quoted = quoted;
-        return;
-    }
+    } else
 #endif
-    if (n > 64) n = 64;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        plain |= (uint64_t)(c == s->delim || c == '\r' || c == '\n') << i;
-        quoted |= (uint64_t)(c == s->quote || c == s->escape || c == '\n') << i;
+    {
+        for (size_t i = 0; i < n; i++) {
+            char c = p[i];
+            delim |= (uint64_t)(c == s->delim) << i;
+            cr |= (uint64_t)(c == '\r') << i;
+            lf |= (uint64_t)(c == '\n') << i;
+            quote |= (uint64_t)(c == s->quote || c == s->escape) << i;
+        }
     }
     s->win_len = n;
-    s->win_plain = plain;
-    s->win_quoted = quoted;
+    s->win_plain = delim | cr | lf;
+    s->win_quoted = quote | lf;
+    s->win_delim = delim;
+    s->win_lf = lf;
+    s->win_odd = quote | cr;
 }
 
 /* First byte at or after p that ends unquoted text (quoted: that matters
@@ -538,10 +545,57 @@ static int row_done(row_scan *r, const char *raw_end, const char *next, bool lf)
     return ROW_OK;
 }
 
+/* The common row: no quote, escape or CR in it (but a CR right before its
+ * LF), and its LF within the input. It is cut at the delimiter bits of the
+ * window masks with no byte-by-byte work, and only the spans of the
+ * columns records keep (decoder keep_col) are stored. Returns false for
+ * any other row, which scan_row then scans from its start as usual. */
+static bool scan_simple(scanner *s, const char *row, row_scan *r) {
+    const uint8_t *keep = s->d->keep_col;
+    size_t nf = 0;
+    const char *field = row, *p = row;
+    for (;;) {
+        size_t off = (size_t)(p - s->win);
+        if (off >= s->win_len) {
+            if (p >= s->end) return false;
+            classify_window(s, p);
+            off = 0;
+        }
+        uint64_t live = ~UINT64_C(0) << off;
+        uint64_t lf = s->win_lf & live, first_lf = lf & (0 - lf);
+        uint64_t before = lf ? first_lf - 1 : ~UINT64_C(0);
+        uint64_t delims = s->win_delim & live & before, odd = s->win_odd & live & before;
+        const char *eol = lf ? s->win + __builtin_ctzll(lf) : NULL, *raw_end = eol;
+        if (odd) { /* only a CR just before the LF */
+            if (!eol || odd != first_lf >> 1 || eol[-1] != '\r') return false;
+            raw_end = eol - 1;
+        }
+        for (; delims; delims &= delims - 1) {
+            const char *q = s->win + __builtin_ctzll(delims);
+            if (nf < s->store && keep[nf]) s->spans[nf] = (sl_csv_span){field, (uint32_t)(q - field), SPAN_PLAIN};
+            nf++;
+            field = q + 1;
+        }
+        if (eol) {
+            if (nf < s->store && keep[nf])
+                s->spans[nf] = (sl_csv_span){field, (uint32_t)(raw_end - field), SPAN_PLAIN};
+            r->start = row;
+            r->nfields = nf + 1;
+            r->newlines = 0;
+            r->quote_line = 0;
+            r->reason = NULL;
+            r->bad_field = 0;
+            return row_done(r, raw_end, eol + 1, true) == ROW_OK;
+        }
+        p = s->win + s->win_len;
+    }
+}
+
 /* Finds the fields of the row starting at row. ROW_MORE: the row does not
  * end within the input (at EOF only an open quote does that). ROW_OK: r
  * describes the row, r->reason set if it is malformed. */
 static int scan_row(scanner *s, const char *row, row_scan *r) {
+    if (s->simple && scan_simple(s, row, r)) return ROW_OK;
     const char *p = row;
     r->start = row;
     r->nfields = 0;
@@ -669,10 +723,13 @@ static void free_columns(sl_csv_decoder *d) {
     free(d->name_len);
     free(d->name_plain);
     free(d->col_type);
+    free(d->out_cols);
+    free(d->keep_col);
     d->names = NULL;
     d->name_off = d->name_len = NULL;
-    d->name_plain = d->col_type = NULL;
-    d->ncols = 0;
+    d->name_plain = d->col_type = d->keep_col = NULL;
+    d->out_cols = NULL;
+    d->ncols = d->nout = 0;
     d->have_columns = false;
     d->tmpl_batch = NULL;
     d->tmpl = NULL;
@@ -693,6 +750,14 @@ static void span_text(const sl_csv_decoder *d, const sl_csv_span *sp, sl_buf *ou
         sl_buf_addc(out, hit[1]);
         p = hit + 2;
     }
+}
+
+/* Is column i one of opt.keep_columns? */
+static bool keeps(const sl_csv_decoder *d, uint32_t i) {
+    for (size_t k = 0; k < d->n_keep; k++)
+        if (strlen(d->keep[k]) == d->name_len[i] && memcmp(d->keep[k], d->names + d->name_off[i], d->name_len[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Fixes the columns from row r: names from its fields (header) or _c0, _c1, … */
@@ -742,6 +807,13 @@ static int set_columns(sl_csv_decoder *d, const row_scan *r, bool named) {
         d->span_cap = n;
         d->spans = sl_xrealloc(d->spans, n * sizeof *d->spans);
     }
+    d->out_cols = sl_xmalloc((n ? n : 1) * sizeof *d->out_cols);
+    d->keep_col = sl_xcalloc(n ? n : 1, 1);
+    for (uint32_t i = 0; i < n; i++)
+        if (!d->keep || d->col_type[i] != SL_T__COUNT || keeps(d, i)) {
+            d->out_cols[d->nout++] = i;
+            d->keep_col[i] = 1;
+        }
     d->have_columns = true;
     return SL_OK;
 }
@@ -754,12 +826,13 @@ static void batch_names(sl_csv_decoder *d, sl_batch *b) {
     size_t text_len = n ? d->name_off[n - 1] + d->name_len[n - 1] : 0;
     char *text = sl_arena_alloc(&b->arena, text_len ? text_len : 1);
     memcpy(text, d->names, text_len);
-    sl_field *t = sl_arena_alloc(&b->arena, (n ? n : 1) * sizeof *t);
-    for (uint32_t i = 0; i < n; i++) {
-        t[i].name = text + d->name_off[i];
-        t[i].name_len = d->name_len[i];
-        t[i].name_flags = d->name_plain[i] ? SL_VF_JSON_PLAIN : 0;
-        t[i].value = sl_null();
+    sl_field *t = sl_arena_alloc(&b->arena, (d->nout ? d->nout : 1) * sizeof *t);
+    for (uint32_t j = 0; j < d->nout; j++) {
+        uint32_t i = d->out_cols[j];
+        t[j].name = text + d->name_off[i];
+        t[j].name_len = d->name_len[i];
+        t[j].name_flags = d->name_plain[i] ? SL_VF_JSON_PLAIN : 0;
+        t[j].value = sl_null();
     }
     d->tmpl = t;
     d->tmpl_batch = b;
@@ -943,12 +1016,15 @@ static int emit_row(sl_csv_decoder *d, sl_decode_ctx *ctx, const row_scan *r, sl
         return reject_row(ctx, loc, why, raw, raw_len, err);
     }
     sl_batch *b = ctx->batch;
-    uint32_t n = d->ncols;
-    sl_field *f = sl_arena_alloc(&b->arena, n * sizeof *f);
+    uint32_t n = d->nout;
+    sl_field *f = sl_arena_alloc(&b->arena, (n ? n : 1) * sizeof *f);
     memcpy(f, d->tmpl, n * sizeof *f);
-    for (uint32_t i = 0; i < r->nfields; i++)
-        if (!build_value(d, &b->arena, &d->spans[i], i, &f[i].value, why, sizeof why))
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = d->out_cols[j];
+        if (i >= r->nfields) break; /* missing trailing fields stay null */
+        if (!build_value(d, &b->arena, &d->spans[i], i, &f[j].value, why, sizeof why))
             return reject_row(ctx, loc, why, raw, raw_len, err);
+    }
     sl_batch_push(b, sl_struct(f, n), loc);
     return SL_OK;
 }
@@ -1092,6 +1168,14 @@ int sl_csv_decoder_init(sl_csv_decoder *d, const sl_csv_options *o) {
             d->types[i].type = o->column_types[i].type;
         }
     }
+    if (o->keep_columns && o->keep_columns->type == SL_T_LIST) {
+        const sl_value *l = o->keep_columns;
+        d->keep = sl_xcalloc(l->len ? l->len : 1, sizeof *d->keep);
+        for (uint32_t i = 0; i < l->len; i++)
+            if (l->u.items[i].type == SL_T_STRING)
+                d->keep[d->n_keep++] = sl_xstrndup(l->u.items[i].u.s, l->u.items[i].len);
+    }
+    d->opt.keep_columns = NULL; /* borrowed: d->keep holds the copies */
     d->opt.null_text = d->null_text;
     d->opt.null_marker = d->null_marker;
     d->opt.column_types = d->types;
@@ -1106,6 +1190,9 @@ void sl_csv_decoder_free(sl_csv_decoder *d) {
     free(d->null_text);
     free(d->null_marker);
     free(d->spans);
+    for (size_t i = 0; i < d->n_keep; i++)
+        free(d->keep[i]);
+    free(d->keep);
     memset(d, 0, sizeof *d);
 }
 
@@ -1127,6 +1214,9 @@ int sl_csv_writer_init(sl_csv_writer *w, const sl_csv_options *o) {
     w->null_marker = dup_or_null(o->null_marker);
     w->marker_len = w->null_marker ? strlen(w->null_marker) : 0;
     sl_buf_init(&w->scratch, SL_BUF_UNLIMITED);
+    w->special[(unsigned char)w->delimiter] = 1;
+    w->special['\r'] = w->special['\n'] = 1;
+    if (w->quote) w->special[(unsigned char)w->quote] = 1;
     return SL_OK;
 }
 
@@ -1176,10 +1266,42 @@ static void writer_columns_from(sl_csv_writer *w, const sl_value *rec) {
     writer_finish_columns(w, &text);
 }
 
+/* Room for n more bytes and a NUL in out, within its maximum. */
+static inline int room(sl_buf *out, size_t n) {
+    if (n < out->cap - out->len && n <= out->max - out->len) return SL_OK;
+    return sl_buf_reserve(out, n);
+}
+
+/* Appends s[0..n) to out without the NUL terminator, which
+ * sl_csv_write_record adds once at the end of the record. */
+static inline int put(sl_buf *out, const char *s, size_t n) {
+    int rc = room(out, n);
+    if (rc) return rc;
+    memcpy(out->data + out->len, s, n);
+    out->len += n;
+    return SL_OK;
+}
+
+static inline int put_char(sl_buf *out, char c) {
+    int rc = room(out, 1);
+    if (rc) return rc;
+    out->data[out->len++] = c;
+    return SL_OK;
+}
+
+/* Does s[0..n) hold the delimiter, the quote, CR or LF? */
+static inline bool has_special(const sl_csv_writer *w, const byteset *special, const char *s, size_t n) {
+    if (n >= 16) return find_any(special, s, s + n) != s + n;
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= w->special[(unsigned char)s[i]];
+    return bad != 0;
+}
+
 /* Does text s[0..n) need quotes to read back as the same string? */
 static bool needs_quotes(const sl_csv_writer *w, const byteset *special, const char *s, size_t n, bool first) {
     if (n == 0) return true;
-    if (find_any(special, s, s + n) != s + n) return true;
+    if (has_special(w, special, s, n)) return true;
     if (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t') return true;
     if (w->null_len && n == w->null_len && memcmp(s, w->null_text, n) == 0) return true;
     if (w->null_marker && n == w->marker_len && memcmp(s, w->null_marker, n) == 0) return true;
@@ -1190,10 +1312,10 @@ static bool needs_quotes(const sl_csv_writer *w, const byteset *special, const c
 static int write_text(const sl_csv_writer *w, const byteset *special, sl_buf *out, const char *s, size_t n,
                       bool first) {
     if (!w->quote) {
-        if (find_any(special, s, s + n) != s + n) return SL_ETYPE;
-        return sl_buf_add(out, s, n);
+        if (has_special(w, special, s, n)) return SL_ETYPE;
+        return put(out, s, n);
     }
-    if (!needs_quotes(w, special, s, n, first)) return sl_buf_add(out, s, n);
+    if (!needs_quotes(w, special, s, n, first)) return put(out, s, n);
     size_t extra = 2;
     for (size_t i = 0; i < n; i++)
         extra += s[i] == w->quote || s[i] == w->escape;
@@ -1206,18 +1328,28 @@ static int write_text(const sl_csv_writer *w, const byteset *special, sl_buf *ou
     }
     *o++ = w->quote;
     out->len = (size_t)(o - out->data);
-    out->data[out->len] = '\0';
     return SL_OK;
 }
 
 static int write_value(sl_csv_writer *w, const byteset *special, sl_buf *out, const sl_value *v, bool first) {
-    char num[40];
-    int n;
-    if (!v || v->type == SL_T_NULL) return sl_buf_add(out, w->null_text, w->null_len);
+    int rc;
+    if (!v || v->type == SL_T_NULL) return put(out, w->null_text, w->null_len);
     switch (v->type) {
-    case SL_T_BOOL: return v->u.b ? sl_buf_add(out, "true", 4) : sl_buf_add(out, "false", 5);
-    case SL_T_INT: n = sl_format_int(v->u.i, num); return sl_buf_add(out, num, (size_t)n);
-    case SL_T_DOUBLE: n = sl_format_double(v->u.d, num); return sl_buf_add(out, num, (size_t)n);
+    case SL_T_BOOL: return v->u.b ? put(out, "true", 4) : put(out, "false", 5);
+    case SL_T_INT: { /* formatted in place when there is room for the longest */
+        char num[24], *p = room(out, 21) == 0 ? out->data + out->len : num;
+        int n = sl_format_int(v->u.i, p);
+        if (p == num) return put(out, num, (size_t)n);
+        out->len += (size_t)n;
+        return SL_OK;
+    }
+    case SL_T_DOUBLE: {
+        char num[40], *p = room(out, 33) == 0 ? out->data + out->len : num;
+        int n = sl_format_double(v->u.d, p);
+        if (p == num) return put(out, num, (size_t)n);
+        out->len += (size_t)n;
+        return SL_OK;
+    }
     case SL_T_STRING:
     case SL_T_DECIMAL: return write_text(w, special, out, v->u.s, v->len, first);
     default: break;
@@ -1225,7 +1357,7 @@ static int write_value(sl_csv_writer *w, const byteset *special, sl_buf *out, co
     /* Dates, timestamps and binary as the JSON writer spells them (without
      * the JSON quotes); lists and structs as compact JSON. */
     sl_buf_reset(&w->scratch);
-    int rc = sl_json_write(&w->scratch, v);
+    rc = sl_json_write(&w->scratch, v);
     if (rc < 0) return rc;
     const char *s = w->scratch.data;
     size_t len = w->scratch.len;
@@ -1241,14 +1373,14 @@ static const sl_value *column_value(const sl_csv_writer *w, const sl_value *rec,
     uint32_t len = w->name_len[i];
     if (i < rec->len) {
         const sl_field *f = &rec->u.fields[i];
-        if (f->name_len == len && memcmp(f->name, name, len) == 0) return &f->value;
+        if (f->name_len == len && sl_name_eq(f->name, name, len)) return &f->value;
     }
     const sl_field *f = sl_struct_find(rec, name, len);
     return f ? &f->value : NULL;
 }
 
 static int write_line_end(const sl_csv_writer *w, sl_buf *out) {
-    return w->crlf ? sl_buf_add(out, "\r\n", 2) : sl_buf_addc(out, '\n');
+    return w->crlf ? put(out, "\r\n", 2) : put_char(out, '\n');
 }
 
 int sl_csv_write_record(sl_csv_writer *w, sl_buf *out, const sl_value *rec, sl_error *err) {
@@ -1264,7 +1396,7 @@ int sl_csv_write_record(sl_csv_writer *w, sl_buf *out, const sl_value *rec, sl_e
     size_t bad_col = 0;
     if (w->records == 0 && w->header) {
         for (size_t i = 0; i < w->ncols && rc == 0; i++) {
-            if (i) rc = sl_buf_addc(out, w->delimiter);
+            if (i) rc = put_char(out, w->delimiter);
             if (rc == 0) rc = write_text(w, &special, out, w->names + w->name_off[i], w->name_len[i], i == 0);
             bad_col = i;
         }
@@ -1274,7 +1406,7 @@ int sl_csv_write_record(sl_csv_writer *w, sl_buf *out, const sl_value *rec, sl_e
     for (size_t i = 0; i < w->ncols && rc == 0; i++) {
         const sl_value *v = column_value(w, rec, i);
         matched += v != NULL;
-        if (i) rc = sl_buf_addc(out, w->delimiter);
+        if (i) rc = put_char(out, w->delimiter);
         if (rc == 0) rc = write_value(w, &special, out, v, i == 0 && w->records == 0 && !w->header);
         bad_col = i;
     }
@@ -1291,6 +1423,7 @@ int sl_csv_write_record(sl_csv_writer *w, sl_buf *out, const sl_value *rec, sl_e
         return sl_error_set(err, rc, "csv: cannot write column '%.*s'", (int)w->name_len[bad_col],
                             w->names + w->name_off[bad_col]);
     }
+    out->data[out->len] = '\0'; /* the appends above leave room for it */
     if (rec->len > matched) w->dropped += rec->len - matched;
     w->records++;
     return SL_OK;

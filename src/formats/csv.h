@@ -68,6 +68,14 @@ typedef struct sl_csv_options {
     bool multiline;
     /* false; writer only: end lines with CRLF instead of LF. */
     bool crlf;
+    /* NULL; reader only: a LIST of STRING column names (borrowed; init
+     * copies them). Records then hold only these columns, in file order,
+     * and any column with a forced type (whose conversion errors still
+     * reject rows). The other columns are scanned, not decoded: rows are
+     * rejected exactly as without the list. Names no column has are
+     * ignored. The file source sets it from the node's projection
+     * (exec/node.h). */
+    const sl_value *keep_columns;
 } sl_csv_options;
 
 /* The defaults listed above. */
@@ -110,7 +118,12 @@ typedef struct sl_csv_decoder {
     struct sl_csv_span *spans; /* field spans of the row being scanned */
     size_t span_cap;
     const sl_batch *tmpl_batch; /* batch whose arena holds tmpl */
-    sl_field *tmpl;             /* column names as fields, in tmpl_batch's arena */
+    sl_field *tmpl;             /* names of the output columns as fields, in tmpl_batch's arena */
+    char **keep;                /* owned copies of opt.keep_columns, n_keep of them */
+    size_t n_keep;
+    uint32_t *out_cols;         /* the columns records hold (ascending), nout of them */
+    uint32_t nout;
+    uint8_t *keep_col;          /* per column: 1 when records hold it */
 } sl_csv_decoder;
 
 /* Prepare d for a new file; copies everything it keeps from o. Returns 0, or
@@ -169,6 +182,7 @@ typedef struct sl_csv_writer {
     uint64_t records; /* rows written */
     uint64_t dropped; /* fields not written (no such column) */
     sl_buf scratch;   /* text of nested values */
+    uint8_t special[256]; /* 1 for the bytes that make a value need quotes */
 } sl_csv_writer;
 
 /* Prepare w; copies what it keeps from o. Returns 0 or SL_EINVAL when

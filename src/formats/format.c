@@ -102,6 +102,7 @@ static int csv_options(const sl_format_opts *o, sl_csv_options *co, sl_csv_colum
     co->null_text = o->null_text;
     co->infer_types = o->infer_types;
     co->multiline = o->multiline;
+    co->keep_columns = o->projection;
     *types_out = NULL;
     if (o->types && o->types->type == SL_T_STRUCT && o->types->len) {
         sl_csv_column_type *t = sl_xcalloc(o->types->len, sizeof *t);

@@ -63,6 +63,9 @@ typedef struct sl_format_opts {
     int64_t row_group_size, page_size;
     int data_page_version;
     const char *avro_codec;     /* Avro block codec (NULL: deflate) */
+    /* CSV reader: the only top-level columns records need (LIST of STRING,
+     * the source node's projection; NULL: all). The others are not decoded. */
+    const sl_value *projection;
 } sl_format_opts;
 
 void sl_format_opts_default(sl_format_opts *o);

@@ -50,7 +50,11 @@ int sl_parquet_write_opts_from(const sl_format_opts *fo, sl_parquet_write_opts *
 /* Codec by name: "none"/"uncompressed", "snappy", "gzip", "zstd". */
 int sl_parquet_codec_parse(const char *name, int *codec);
 
-/* New encoder for one output file (vtable encoder_new). */
+/* New encoder for one output file (vtable encoder_new). An encoder buffers
+ * a whole row group; when it is freed, its big buffers go to a
+ * process-wide pool (thread-safe, at most 256 MiB) that later encoders
+ * grow into, so a run writing many part files does not fault in fresh
+ * memory for each. */
 int sl_parquet_encoder_new(const sl_format_opts *o, void **enc, sl_error *err);
 /* Same with explicit settings (tests, other callers). */
 int sl_parquet_encoder_new_opts(const sl_parquet_write_opts *o, void **enc, sl_error *err);
@@ -60,7 +64,8 @@ int sl_parquet_encoder_new_opts(const sl_parquet_write_opts *o, void **enc, sl_e
  * not fit its column's type returns SL_ETYPE (the record goes to the error
  * output); fields the schema does not have are dropped and counted. A
  * schema that cannot be written (a choice type: values of different kinds
- * in one field) fails with SL_EINVAL naming the field. */
+ * in one field) fails with SL_EINVAL naming the field. A finished row
+ * group reaches out over the following calls, about 1 MiB per call. */
 int sl_parquet_encode(void *enc, sl_buf *out, const sl_value *rec, sl_error *err);
 /* Last row group and the footer (vtable encode_finish). A file with no
  * records gets an empty schema and no row groups. */

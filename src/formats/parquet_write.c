@@ -56,8 +56,9 @@
  * distinct values in index order, compressed.
  *
  * Dictionary policy: every column but booleans starts a chunk with a
- * dictionary. Before the chunk's first page is written (checked every
- * DICT_CHECK_EVERY values and at the page's end) the dictionary is dropped
+ * dictionary. Before the chunk's first page is written (checked at the
+ * page's end, and every DICT_SWEEP_RECORDS records after each
+ * DICT_CHECK_EVERY values) the dictionary is dropped
  * when it is not smaller than PLAIN (dictionary + indices ≥ plain bytes);
  * such a column then writes PLAIN in later row groups too. When a dictionary
  * outgrows dictionary_limit bytes mid-chunk, the pages already written keep
@@ -98,6 +99,7 @@
 #include "formats/parquet.h"
 
 #include <libdeflate.h>
+#include <pthread.h>
 #include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,10 +116,11 @@
 #define SL_VERSION "0.0.0"
 #endif
 
-#define STATS_MAX_BYTES 64 /* longer min/max values are truncated (parquet-mr's default) */
-#define MAX_LEVEL 200      /* deepest nesting (definition level) we write */
-#define DICT_INITIAL_SLOTS 1024
+#define STATS_MAX_BYTES 64        /* longer min/max values are truncated (parquet-mr's default) */
+#define MAX_LEVEL 200             /* deepest nesting (definition level) we write */
+#define DICT_INITIAL_SLOTS 64     /* small tables stay in L1: most dictionaries are small */
 #define DICT_CHECK_EVERY 8192     /* values between checks of a new dictionary's worth */
+#define DICT_SWEEP_RECORDS 1024   /* records between looks at that count (a power of 2) */
 #define FIRST_GROUP_MAX (4 << 20) /* the first row group (the schema sample) holds at most this much */
 /* A finished row group goes to the output this much per record written, so
  * the caller's output buffer stays small (it is flushed between records). */
@@ -166,9 +169,98 @@ int sl_parquet_write_opts_from(const sl_format_opts *fo, sl_parquet_write_opts *
 
 /* ================= small helpers ================= */
 
+/* ================= buffer pool =================
+ *
+ * A row group is buffered whole (its column chunks are written one after
+ * the other), and an output file usually holds one or a few row groups, so
+ * every file would otherwise grow its page buffers from nothing in fresh
+ * memory: page faults and copies on each doubling, for every file. Big
+ * buffers of finished encoders go to this process-wide pool instead, and
+ * growing buffers of later encoders take them back (best fit). Bounded:
+ * at most POOL_BLOCKS blocks, POOL_MAX_BYTES in all; blocks below
+ * POOL_MIN_BYTES are left to malloc. */
+#define POOL_MIN_BYTES ((size_t)256 << 10)
+#define POOL_MAX_BYTES ((size_t)256 << 20)
+#define POOL_BLOCKS 64
+
+static struct {
+    pthread_mutex_t lock;
+    char *data[POOL_BLOCKS];
+    size_t cap[POOL_BLOCKS];
+    size_t n, bytes;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A pooled block of at least need bytes (and not wastefully more), or NULL. */
+static char *pool_take(size_t need, size_t *cap) {
+    char *p = NULL;
+    pthread_mutex_lock(&pool.lock);
+    size_t best = pool.n;
+    for (size_t i = 0; i < pool.n; i++)
+        if (pool.cap[i] >= need && pool.cap[i] / 4 <= need && (best == pool.n || pool.cap[i] < pool.cap[best]))
+            best = i;
+    if (best < pool.n) {
+        p = pool.data[best];
+        *cap = pool.cap[best];
+        pool.bytes -= pool.cap[best];
+        pool.n--;
+        pool.data[best] = pool.data[pool.n];
+        pool.cap[best] = pool.cap[pool.n];
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return p;
+}
+
+/* Hand block p (cap bytes, may be NULL) to the pool, or free it. */
+static void pool_give(char *p, size_t cap) {
+    if (!p) return;
+    if (cap >= POOL_MIN_BYTES) {
+        pthread_mutex_lock(&pool.lock);
+        if (pool.n < POOL_BLOCKS && pool.bytes + cap <= POOL_MAX_BYTES) {
+            pool.data[pool.n] = p;
+            pool.cap[pool.n++] = cap;
+            pool.bytes += cap;
+            p = NULL;
+        }
+        pthread_mutex_unlock(&pool.lock);
+    }
+    free(p);
+}
+
+static void buf_release(sl_buf *b) {
+    pool_give(b->data, b->cap);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Room for extra more bytes in b (and its NUL), from the pool when it has a
+ * block of the size. Only for the encoder's own (unlimited) buffers. */
+static __attribute__((noinline)) void buf_grow(sl_buf *b, size_t extra) {
+    size_t need = b->len + extra + 1;
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    if (cap < need) cap = need;
+    size_t got;
+    char *p = cap >= POOL_MIN_BYTES ? pool_take(cap, &got) : NULL;
+    if (p) {
+        if (b->len) memcpy(p, b->data, b->len);
+        pool_give(b->data, b->cap);
+        b->data = p;
+        b->cap = got;
+    } else {
+        b->data = sl_xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    b->data[b->len] = 0;
+}
+
 static inline void reserve(sl_buf *b, size_t extra) {
     if (b->cap - b->len > extra) return; /* sl_buf keeps one byte for its NUL */
-    if (sl_buf_reserve(b, extra)) {      /* unlimited buffers: only allocation can fail, and that is fatal */
+    buf_grow(b, extra);
+}
+
+/* The caller's output buffer: it may carry a limit. */
+static void reserve_out(sl_buf *out, size_t extra) {
+    if (out->cap - out->len > extra) return;
+    if (sl_buf_reserve(out, extra)) { /* unlimited buffers: only allocation can fail, and that is fatal */
         fprintf(stderr, "sluice: parquet buffer limit\n");
         abort();
     }
@@ -233,6 +325,20 @@ static int bit_width(uint64_t max) {
     static void NAME(sl_buf *out, const T *v, size_t have, size_t total, int width) {                                  \
         reserve(out, total *(size_t)width / 8 + 8);                                                                    \
         uint8_t *p = (uint8_t *)out->data + out->len;                                                                  \
+        /* width <= 8 (levels, small dictionaries): 8 values at a time in one 64-bit word */                           \
+        if (width <= 8) {                                                                                              \
+            size_t k = 0;                                                                                              \
+            for (; k + 8 <= have; k += 8) {                                                                            \
+                uint64_t w = 0;                                                                                        \
+                for (int j = 0; j < 8; j++)                                                                            \
+                    w |= (uint64_t)v[k + j] << (j * width);                                                            \
+                memcpy(p, &w, 8); /* 8 bytes stored, width kept: the room reserved covers the overshoot */             \
+                p += width;                                                                                            \
+            }                                                                                                          \
+            v += k;                                                                                                    \
+            have -= k;                                                                                                 \
+            total -= k;                                                                                                \
+        }                                                                                                              \
         uint64_t acc = 0;                                                                                              \
         int bits = 0;                                                                                                  \
         for (size_t k = 0; k < total; k++) {                                                                           \
@@ -308,7 +414,10 @@ static inline uint32_t load32(const uint8_t *p) {
 static inline bool bytes_eq(const void *a, const void *b, size_t n) {
     const uint8_t *x = a, *y = b;
     if (n >= 8) {
-        if (n <= 16) return load64(x) == load64(y) && load64(x + n - 8) == load64(y + n - 8);
+        if (n <= 16) return ((load64(x) ^ load64(y)) | (load64(x + n - 8) ^ load64(y + n - 8))) == 0;
+        if (n <= 32)
+            return ((load64(x) ^ load64(y)) | (load64(x + 8) ^ load64(y + 8)) |
+                    (load64(x + n - 16) ^ load64(y + n - 16)) | (load64(x + n - 8) ^ load64(y + n - 8))) == 0;
         return memcmp(x, y, n) == 0;
     }
     if (n >= 4) return load32(x) == load32(y) && load32(x + n - 4) == load32(y + n - 4);
@@ -349,12 +458,13 @@ static inline uint64_t hash_bytes(const uint8_t *p, size_t n) {
     return mum(k1 ^ n, mum(a ^ k1, b ^ seed));
 }
 
-/* A hash table slot: everything a probe compares, in one 16-byte load. */
+/* A hash table slot. The hash (bit 31 always set, so that no key matches
+ * an empty slot) and the key's length are compared as one 64-bit word. */
 typedef struct dict_slot {
-    uint32_t hash;    /* high bits of the key's hash */
-    uint32_t entry1;  /* entry + 1; 0 = empty slot */
-    uint32_t key_off; /* offset of the key bytes in data (after a length prefix) */
+    uint32_t hash; /* high bits of the key's hash | 0x80000000; 0 = empty slot */
     uint32_t key_len;
+    uint32_t entry;   /* index of the entry */
+    uint32_t key_off; /* offset of the key bytes in data (after a length prefix) */
 } dict_slot;
 
 typedef struct dict {
@@ -362,8 +472,10 @@ typedef struct dict {
     uint32_t *off;  /* entry → offset of its PLAIN encoding in data */
     uint32_t *mark; /* entry → page sequence number that last counted it in page statistics */
     uint32_t n, cap;
-    dict_slot *slots; /* open addressing, linear probing */
+    dict_slot *slots; /* open addressing, linear probing; allocated with the column */
     uint32_t mask;
+    int64_t limit; /* bytes of data past which *alarm is raised */
+    bool *alarm;
 } dict;
 
 static void dict_reset(dict *d) {
@@ -387,34 +499,18 @@ static void dict_grow_slots(dict *d) {
     d->slots = sl_xcalloc(nslots, sizeof *d->slots);
     d->mask = nslots - 1;
     for (uint32_t i = 0; i < old_n; i++) {
-        if (!old[i].entry1) continue;
+        if (!old[i].hash) continue;
         uint32_t s = old[i].hash & d->mask;
-        while (d->slots[s].entry1) s = (s + 1) & d->mask;
+        while (d->slots[s].hash)
+            s = (s + 1) & d->mask;
         d->slots[s] = old[i];
     }
     free(old);
 }
 
-/* Index of the value key[0..len) (byte arrays: prefixed says the PLAIN form
- * carries a 4-byte length), added when new. */
-static inline uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len, bool prefixed) {
-    if (!d->slots) dict_grow_slots(d);
-    uint64_t h64;
-    if (!prefixed && len == 8) {
-        h64 = mum(load64(key) ^ 0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL);
-    } else {
-        h64 = hash_bytes(key, len);
-    }
-    uint32_t h = (uint32_t)(h64 >> 32);
-    uint32_t s = h & d->mask;
-    for (;;) {
-        const dict_slot *slot = &d->slots[s];
-        if (!slot->entry1) break;
-        if (slot->hash == h && slot->key_len == len &&
-            bytes_eq((const uint8_t *)d->data.data + slot->key_off, key, len))
-            return slot->entry1 - 1;
-        s = (s + 1) & d->mask;
-    }
+/* A new entry for key in empty slot s (dict_put's slow path). */
+static __attribute__((noinline)) uint32_t dict_insert(dict *d, const uint8_t *key, uint32_t len, bool prefixed,
+                                                      uint32_t h, uint32_t s) {
     if (d->n == d->cap) {
         d->cap = d->cap ? d->cap * 2 : 1024;
         d->off = sl_xrealloc(d->off, (size_t)d->cap * sizeof *d->off);
@@ -424,10 +520,35 @@ static inline uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len, bool 
     d->off[e] = (uint32_t)d->data.len;
     d->mark[e] = UINT32_MAX;
     if (prefixed) add_u32le(&d->data, len);
-    d->slots[s] = (dict_slot){h, e + 1, (uint32_t)d->data.len, len};
+    d->slots[s] = (dict_slot){h, len, e, (uint32_t)d->data.len};
     add(&d->data, key, len);
+    if ((int64_t)d->data.len > d->limit) *d->alarm = true;
     if ((uint64_t)d->n * 2 > (uint64_t)d->mask + 1) dict_grow_slots(d);
     return e;
+}
+
+/* Index of the value key[0..len) (byte arrays: prefixed says the PLAIN form
+ * carries a 4-byte length), added when new. Inlined into each caller with
+ * a constant prefixed (and len, for 8-byte values). */
+static inline __attribute__((always_inline)) uint32_t dict_put(dict *d, const uint8_t *key, uint32_t len,
+                                                               bool prefixed) {
+    uint64_t h64;
+    if (!prefixed && len == 8)
+        h64 = mum(load64(key) ^ 0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL);
+    else
+        h64 = hash_bytes(key, len);
+    uint32_t h = (uint32_t)(h64 >> 32) | 0x80000000u;
+    uint64_t tag = h | (uint64_t)len << 32;
+    const dict_slot *slots = d->slots;
+    uint32_t mask = d->mask, s = h & mask;
+    for (;;) {
+        const dict_slot *slot = &slots[s];
+        uint64_t word;
+        memcpy(&word, slot, 8);
+        if (word == tag && bytes_eq((const uint8_t *)d->data.data + slot->key_off, key, len)) return slot->entry;
+        if (!slot->hash) return dict_insert(d, key, len, prefixed, h, s);
+        s = (s + 1) & mask;
+    }
 }
 
 /* ================= columns ================= */
@@ -499,11 +620,11 @@ typedef struct pcol {
     int64_t chunk_uncompressed, chunk_compressed;
 } pcol;
 
-/* Where a column stood before a record, to undo a rejected record. */
+/* Where a column stood before a record, to undo a rejected record (the
+ * other counts follow from the level entries the record added). */
 typedef struct col_mark {
-    size_t n_def, n_rep, n_idx, plain_len;
-    uint32_t n_values;
-    int64_t page_plain, nulls;
+    size_t n_def, plain_len;
+    int64_t page_plain;
 } col_mark;
 
 /* Node of the write schema (root, struct, list or leaf). */
@@ -546,6 +667,8 @@ typedef struct encoder {
     /* current row group */
     uint64_t rg_rows;
     int64_t rg_bytes;
+    int64_t page_check_at; /* no page can be full before rg_bytes reaches this */
+    bool dict_alarm;       /* a dictionary outgrew dictionary_limit */
     /* file */
     bool started;
     uint64_t file_pos; /* bytes of the file so far, emitted or pending */
@@ -900,8 +1023,12 @@ static void page_flush(encoder *e, pcol *c) {
     if (c->n_values) write_values(c, body);
     size_t uncompressed = body->len;
     size_t from = v2 ? levels_len : 0; /* v2 pages keep their levels uncompressed */
-    add(comp, body->data, from);
-    compress_into(e, c->codec, body->data + from, uncompressed - from, comp);
+    const sl_buf *stored = body;       /* the page as stored: body itself when uncompressed */
+    if (c->codec != SL_PQ_UNCOMPRESSED) {
+        add(comp, body->data, from);
+        compress_into(e, c->codec, body->data + from, uncompressed - from, comp);
+        stored = comp;
+    }
     if (!c->codec_fixed) {
         /* The first page of a chunk settles its codec: snappy data that it
          * cannot shrink by 1/8 (random ids, hashes) is stored as it is, which
@@ -909,8 +1036,7 @@ static void page_flush(encoder *e, pcol *c) {
         c->codec_fixed = true;
         if (c->codec == SL_PQ_SNAPPY && (comp->len - from) * 8 > (uncompressed - from) * 7) {
             c->codec = SL_PQ_UNCOMPRESSED;
-            sl_buf_reset(comp);
-            add(comp, body->data, uncompressed);
+            stored = body;
         }
     }
 
@@ -919,7 +1045,7 @@ static void page_flush(encoder *e, pcol *c) {
     sl_pq_page_header h;
     memset(&h, 0, sizeof h);
     h.uncompressed_page_size = (int32_t)uncompressed;
-    h.compressed_page_size = (int32_t)comp->len;
+    h.compressed_page_size = (int32_t)stored->len;
     sl_pq_encoding enc = dict_page ? SL_PQ_ENC_RLE_DICTIONARY : SL_PQ_ENC_PLAIN;
     if (v2) {
         h.type = SL_PQ_DATA_PAGE_V2;
@@ -949,9 +1075,9 @@ static void page_flush(encoder *e, pcol *c) {
     sl_pq_page_header_encode(&h, &e->header);
     sl_arena_free(&tmp);
     add(&c->pages, e->header.data, e->header.len);
-    add(&c->pages, comp->data, comp->len);
+    add(&c->pages, stored->data, stored->len);
     c->chunk_uncompressed += (int64_t)(e->header.len + uncompressed);
-    c->chunk_compressed += (int64_t)(e->header.len + comp->len);
+    c->chunk_compressed += (int64_t)(e->header.len + stored->len);
     c->chunk_levels += (int64_t)c->def.n;
     if (dict_page)
         c->dict_pages++;
@@ -983,11 +1109,11 @@ static inline void put_null(encoder *e, pcol *c, uint8_t r, uint8_t d) {
 
 /* One non-null value: key is its PLAIN form without length prefix. */
 static inline __attribute__((always_inline)) void put_value(encoder *e, pcol *c, uint8_t r, const uint8_t *key,
-                                                            uint32_t len) {
+                                                            uint32_t len, bool prefixed) {
     put_levels(c, r, c->max_def);
-    uint32_t plain_len = len + (c->prefixed ? 4 : 0);
+    uint32_t plain_len = len + (prefixed ? 4 : 0);
     if (c->dict_on) {
-        uint32_t i = dict_put(&c->dict, key, len, c->prefixed);
+        uint32_t i = dict_put(&c->dict, key, len, prefixed);
         u32_push(&c->idx, i);
         if (c->dict.mark[i] != c->page_seq) {
             c->dict.mark[i] = c->page_seq;
@@ -995,7 +1121,7 @@ static inline __attribute__((always_inline)) void put_value(encoder *e, pcol *c,
         }
     } else {
         reserve(&c->plain, plain_len);
-        if (c->prefixed) {
+        if (prefixed) {
             uint8_t le[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
             sl_buf_add_unchecked(&c->plain, le, 4);
         }
@@ -1087,20 +1213,20 @@ static int type_error(const pcol *c, const sl_value *v, sl_error *err) {
 }
 
 static int put_leaf(encoder *e, pcol *c, const sl_value *v, uint8_t r, sl_error *err) {
-    uint8_t buf[16];
+    uint8_t buf[32]; /* FIXED_LEN_BYTE_ARRAY decimals take at most 16 */
     switch (c->kind) {
     case LK_BOOL:
         if (v->type != SL_T_BOOL) return type_error(c, v, err);
         buf[0] = v->u.b ? 1 : 0;
-        put_value(e, c, r, buf, 1);
+        put_value(e, c, r, buf, 1, false);
         return SL_OK;
     case LK_INT64:
         if (v->type != SL_T_INT) return type_error(c, v, err);
-        put_value(e, c, r, (const uint8_t *)&v->u.i, 8);
+        put_value(e, c, r, (const uint8_t *)&v->u.i, 8, false);
         return SL_OK;
     case LK_TIMESTAMP:
         if (v->type != SL_T_TIMESTAMP) return type_error(c, v, err);
-        put_value(e, c, r, (const uint8_t *)&v->u.i, 8);
+        put_value(e, c, r, (const uint8_t *)&v->u.i, 8, false);
         return SL_OK;
     case LK_DOUBLE: {
         double d;
@@ -1111,16 +1237,16 @@ static int put_leaf(encoder *e, pcol *c, const sl_value *v, uint8_t r, sl_error 
         else
             return type_error(c, v, err);
         memcpy(buf, &d, 8);
-        put_value(e, c, r, buf, 8);
+        put_value(e, c, r, buf, 8, false);
         return SL_OK;
     }
     case LK_STRING:
         if (v->type != SL_T_STRING) return type_error(c, v, err);
-        put_value(e, c, r, (const uint8_t *)v->u.s, v->len);
+        put_value(e, c, r, (const uint8_t *)v->u.s, v->len, true);
         return SL_OK;
     case LK_BINARY:
         if (v->type != SL_T_BINARY) return type_error(c, v, err);
-        put_value(e, c, r, (const uint8_t *)v->u.s, v->len);
+        put_value(e, c, r, (const uint8_t *)v->u.s, v->len, true);
         return SL_OK;
     case LK_DATE: {
         if (v->type != SL_T_DATE) return type_error(c, v, err);
@@ -1128,7 +1254,7 @@ static int put_leaf(encoder *e, pcol *c, const sl_value *v, uint8_t r, sl_error 
             return sl_error_set(err, SL_ETYPE, "parquet: field '%s': date out of range", c->dotted);
         int32_t d = (int32_t)v->u.i;
         memcpy(buf, &d, 4);
-        put_value(e, c, r, buf, 4);
+        put_value(e, c, r, buf, 4, false);
         return SL_OK;
     }
     default: { /* decimals */
@@ -1144,14 +1270,14 @@ static int put_leaf(encoder *e, pcol *c, const sl_value *v, uint8_t r, sl_error 
         }
         if (c->kind == LK_DEC64) {
             int64_t x = (int64_t)u;
-            put_value(e, c, r, (const uint8_t *)&x, 8);
+            put_value(e, c, r, (const uint8_t *)&x, 8, false);
         } else {
             unsigned __int128 x = (unsigned __int128)u;
             for (int i = (int)c->type_length - 1; i >= 0; i--) {
                 buf[i] = (uint8_t)x;
                 x >>= 8;
             }
-            put_value(e, c, r, buf, c->type_length);
+            put_value(e, c, r, buf, c->type_length, false);
         }
         return SL_OK;
     no_fit:
@@ -1234,46 +1360,69 @@ static int shred(encoder *e, pnode *n, const sl_value *v, uint8_t r, uint8_t d_p
 /* Where column c stands between records (after_record keeps the marks). */
 static inline void mark_column(const pcol *c, col_mark *m) {
     m->n_def = c->def.n;
-    m->n_rep = c->rep.n;
-    m->n_idx = c->idx.n;
     m->plain_len = c->plain.len;
-    m->n_values = c->n_values;
     m->page_plain = c->page_plain;
-    m->nulls = c->page_stats.nulls;
 }
 
+/* Back to the marks: the level entries past the mark are this record's;
+ * those at max_def were values (dictionary indices while the dictionary is
+ * on: it is only given up between records), the others nulls. */
 static void undo_columns(encoder *e) {
     for (uint32_t i = 0; i < e->n_cols; i++) {
         pcol *c = &e->cols[i];
         const col_mark *m = &e->marks[i];
+        size_t added = c->def.n - m->n_def, values = 0;
+        for (size_t k = m->n_def; k < c->def.n; k++)
+            values += c->def.p[k] == c->max_def;
         c->def.n = m->n_def;
-        c->rep.n = m->n_rep;
-        c->idx.n = m->n_idx;
+        if (c->max_rep) c->rep.n = m->n_def; /* one repetition level per definition level */
+        if (c->dict_on) c->idx.n -= values;
         c->plain.len = m->plain_len;
-        c->n_values = m->n_values;
+        c->n_values -= (uint32_t)values;
         c->page_plain = m->page_plain;
-        c->page_stats.nulls = m->nulls;
+        c->page_stats.nulls -= (int64_t)(added - values);
     }
 }
 
 /* ================= row groups ================= */
 
+/* Room for extra more bytes in the caller's out. A big reservation takes a
+ * pooled block (out's content is copied over, its old memory is pooled). */
+static void out_reserve(sl_buf *out, size_t extra) {
+    if (out->cap - out->len > extra) return;
+    size_t need = out->len + extra + 1, got;
+    char *p = need >= POOL_MIN_BYTES && extra < out->max - out->len ? pool_take(need, &got) : NULL;
+    if (!p) {
+        reserve_out(out, extra);
+        return;
+    }
+    if (out->len) memcpy(p, out->data, out->len);
+    p[out->len] = 0;
+    pool_give(out->data, out->cap);
+    out->data = p;
+    out->cap = got;
+}
+
 static void out_add(encoder *e, sl_buf *out, const void *p, size_t n) {
-    add(out, p, n);
+    out_reserve(out, n);
+    sl_buf_add_unchecked(out, p, n);
+    out->data[out->len] = 0;
     e->file_pos += n;
 }
 
-/* Copy up to budget bytes of the finished row group to out. */
+/* Copy up to budget bytes of the finished row group to out (SIZE_MAX: all
+ * of it). */
 static void emit_pending(encoder *e, sl_buf *out, size_t budget) {
     size_t left = 0; /* room for all of it at once: out grows once, not by doubling */
-    for (uint32_t i = e->pending_i; i < e->n_pending; i++) left += e->pending[i]->len;
+    for (uint32_t i = e->pending_i; i < e->n_pending; i++)
+        left += e->pending[i]->len;
     left -= e->pending_off;
-    reserve(out, left < budget ? left : budget);
+    out_reserve(out, left < budget ? left : budget);
     while (e->pending_i < e->n_pending && budget) {
         sl_buf *b = e->pending[e->pending_i];
         size_t n = b->len - e->pending_off;
         if (n > budget) n = budget;
-        add(out, b->data + e->pending_off, n);
+        sl_buf_add_unchecked(out, b->data + e->pending_off, n);
         e->pending_off += n;
         budget -= n;
         if (e->pending_off == b->len) {
@@ -1282,6 +1431,7 @@ static void emit_pending(encoder *e, sl_buf *out, size_t budget) {
             e->pending_off = 0;
         }
     }
+    if (out->data) out->data[out->len] = 0;
     if (e->pending_i == e->n_pending) e->n_pending = e->pending_i = 0;
 }
 
@@ -1413,28 +1563,50 @@ static void row_group_flush(encoder *e, sl_buf *out) {
 
 /* Between records: end pages, give up dictionaries that grew too large,
  * end the row group. */
+/* Between records: end pages, give up dictionaries that grew too large or
+ * do not pay off, end the row group. Each check runs only when it can
+ * fire: a dictionary past its limit raised e->dict_alarm; a page can only
+ * be full once the row group grew by the least room left in any page since
+ * the last look (every value adds to both); dictionaries are weighed every
+ * DICT_SWEEP_RECORDS records. */
 static void after_record(encoder *e, sl_buf *out) {
     e->rg_rows++;
-    for (uint32_t i = 0; i < e->n_cols; i++) {
-        pcol *c = &e->cols[i];
-        if (c->dict_on && (int64_t)c->dict.data.len > e->o.dictionary_limit) {
-            if (c->dict_pages == 0) {
-                to_plain(c);
-                dict_reset(&c->dict);
-            } else {
-                to_plain(c); /* earlier pages of the chunk keep the dictionary */
+    if (__builtin_expect(e->dict_alarm, 0)) {
+        e->dict_alarm = false;
+        for (uint32_t i = 0; i < e->n_cols; i++) {
+            pcol *c = &e->cols[i];
+            if (!c->dict_on || (int64_t)c->dict.data.len <= e->o.dictionary_limit) continue;
+            to_plain(c);                                  /* earlier pages of the chunk keep the dictionary */
+            if (c->dict_pages == 0) dict_reset(&c->dict); /* no page used it */
+        }
+    }
+    if ((e->rg_rows & (DICT_SWEEP_RECORDS - 1)) == 0)
+        for (uint32_t i = 0; i < e->n_cols; i++) {
+            pcol *c = &e->cols[i];
+            if (c->dict_on && !c->dict_pages && c->idx.n >= c->next_dict_check) {
+                c->next_dict_check = c->idx.n + DICT_CHECK_EVERY;
+                dict_check(c);
             }
         }
-        if (c->dict_on && !c->dict_pages && c->idx.n >= c->next_dict_check) {
-            c->next_dict_check = c->idx.n + DICT_CHECK_EVERY;
-            dict_check(c);
+    if (e->rg_bytes >= e->page_check_at) {
+        int64_t room = e->o.page_size;
+        for (uint32_t i = 0; i < e->n_cols; i++) {
+            pcol *c = &e->cols[i];
+            int64_t fill = c->page_plain + c->page_stats.nulls;
+            if (fill >= e->o.page_size) {
+                page_flush(e, c);
+                fill = 0;
+            }
+            if (e->o.page_size - fill < room) room = e->o.page_size - fill;
         }
-        if (c->page_plain + c->page_stats.nulls >= e->o.page_size) page_flush(e, c);
-        mark_column(c, &e->marks[i]);
+        e->page_check_at = e->rg_bytes + room;
     }
+    for (uint32_t i = 0; i < e->n_cols; i++)
+        mark_column(&e->cols[i], &e->marks[i]);
     if (e->rg_bytes >= e->o.row_group_size) {
         row_group_flush(e, out);
         memset(e->marks, 0, e->n_cols * sizeof *e->marks); /* every column starts empty */
+        e->page_check_at = 0;
     }
 }
 
@@ -1802,6 +1974,9 @@ static int fix_schema(encoder *e, sl_buf *out, sl_error *err) {
         sl_buf_init(&c->done_pages, 0);
         sl_buf_init(&c->done_dict, 0);
         sl_buf_init(&c->dict.data, 0);
+        dict_grow_slots(&c->dict);
+        c->dict.limit = e->o.dictionary_limit;
+        c->dict.alarm = &e->dict_alarm;
         chunk_reset(e, c);
     }
     e->n_elems = 0;
@@ -1961,10 +2136,11 @@ void sl_parquet_encoder_free(void *enc) {
         free(c->def.p);
         free(c->rep.p);
         free(c->idx.p);
-        sl_buf_free(&c->plain);
-        sl_buf_free(&c->pages);
-        sl_buf_free(&c->done_pages);
-        sl_buf_free(&c->done_dict);
+        buf_release(&c->plain);
+        buf_release(&c->pages);
+        buf_release(&c->done_pages);
+        buf_release(&c->done_dict);
+        buf_release(&c->dict.data);
         dict_free(&c->dict);
         stats_free(&c->page_stats);
         stats_free(&c->chunk_stats);
@@ -1977,8 +2153,8 @@ void sl_parquet_encoder_free(void *enc) {
     sl_schema_free(e->schema);
     sl_arena_free(&e->first_arena);
     sl_arena_free(&e->meta);
-    sl_buf_free(&e->body);
-    sl_buf_free(&e->comp);
+    buf_release(&e->body);
+    buf_release(&e->comp);
     sl_buf_free(&e->header);
     if (e->gzip) libdeflate_free_compressor(e->gzip);
     if (e->zstd) ZSTD_freeCCtx(e->zstd);

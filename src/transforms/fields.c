@@ -58,6 +58,16 @@ static int select_process(void *state, sl_batch *b, sl_error *err) {
     return SL_OK;
 }
 
+/* The fields, when every one is a plain top-level name (the option's own
+ * strings); NULL when a path is nested or quoted. */
+static const sl_value *select_input_fields(const sl_node *node) {
+    const sl_pathlist *l = node->data;
+    if (!l) return NULL;
+    for (size_t k = 0; k < l->n; k++)
+        if (l->paths[k].n != 1 || strlen(l->paths[k].text) != l->paths[k].segs[0].len) return NULL;
+    return &sl_node_opt(node, "fields")->tree;
+}
+
 const sl_node_type sl_select_fields_type = {
     .name = "select_fields",
     .kind = SL_NODE_TRANSFORM,
@@ -70,6 +80,7 @@ const sl_node_type sl_select_fields_type = {
     .init = sl_tstate_init,
     .process = select_process,
     .fini = sl_tstate_fini,
+    .input_fields = select_input_fields,
 };
 
 /* ---- drop_fields ---- */

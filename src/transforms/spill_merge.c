@@ -230,3 +230,311 @@ int sl_seqbuf_merge(sl_seqbuf *const *bufs, size_t n, sl_merge **out, sl_error *
     free(runs);
     return rc;
 }
+
+/* ---- compact rows ---- */
+
+#define MAX_SHAPES 4096      /* beyond: records go whole (shape 0) */
+#define MAX_DEPTH 512
+
+typedef struct shape {
+    sl_field *tmpl; /* names and flags; values null */
+    uint32_t n;
+    uint32_t hash;
+} shape;
+
+struct sl_rowshapes {
+    sl_arena arena;   /* names and templates */
+    shape *shapes;    /* index 0 unused: shape numbers start at 1 */
+    size_t n, cap;
+    uint32_t *slots;  /* open addressing: shape number, 0 = empty */
+    size_t mask;
+    uint32_t last;    /* shape of the previous record: usually the next one's too */
+};
+
+sl_rowshapes *sl_rowshapes_new(void) {
+    sl_rowshapes *s = sl_xcalloc(1, sizeof *s);
+    sl_arena_init(&s->arena);
+    s->n = 1;
+    s->cap = 16;
+    s->shapes = sl_xcalloc(s->cap, sizeof *s->shapes);
+    s->mask = 63;
+    s->slots = sl_xcalloc(s->mask + 1, sizeof *s->slots);
+    return s;
+}
+
+void sl_rowshapes_free(sl_rowshapes *s) {
+    if (!s) return;
+    sl_arena_free(&s->arena);
+    free(s->shapes);
+    free(s->slots);
+    free(s);
+}
+
+size_t sl_rowshapes_bytes(const sl_rowshapes *s) {
+    return s->arena.bytes_used + s->cap * sizeof *s->shapes + (s->mask + 1) * sizeof *s->slots;
+}
+
+/* Room for n more bytes; writes then go through the returned pointer. */
+static inline char *room(sl_buf *out, size_t n) {
+    if (out->cap - out->len <= n) sl_buf_reserve(out, n);
+    return out->data + out->len;
+}
+
+static inline char *put_varint(char *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (char)v;
+    return p;
+}
+
+static inline int get_varint(const char **p, const char *end, uint64_t *out) {
+    if (*p < end && !(**p & 0x80)) { /* one byte: the common case */
+        *out = (unsigned char)*(*p)++;
+        return SL_OK;
+    }
+    return sl_varint_get(p, end, out);
+}
+
+static uint64_t zigzag(int64_t n) { return ((uint64_t)n << 1) ^ (uint64_t)(n >> 63); }
+static int64_t unzigzag(uint64_t u) { return (int64_t)(u >> 1) ^ -(int64_t)(u & 1); }
+
+static void put_bytes(sl_buf *out, const char *s, size_t len) {
+    char *p = put_varint(room(out, len + 10), len);
+    memcpy(p, s, len);
+    out->len = (size_t)(p + len - out->data);
+}
+
+void sl_rowval_put(sl_buf *out, const sl_value *v) {
+    char *p = room(out, 16);
+    *p++ = (char)(v->type | (v->flags & 3) << 4);
+    switch ((sl_type)v->type) {
+    case SL_T_BOOL: *p++ = v->u.b ? 1 : 0; break;
+    case SL_T_INT:
+    case SL_T_DATE:
+    case SL_T_TIMESTAMP: p = put_varint(p, zigzag(v->u.i)); break;
+    case SL_T_DOUBLE:
+        memcpy(p, &v->u.d, 8);
+        p += 8;
+        break;
+    case SL_T_DECIMAL:
+    case SL_T_STRING:
+    case SL_T_BINARY:
+        out->len = (size_t)(p - out->data);
+        put_bytes(out, v->u.s, v->len);
+        return;
+    case SL_T_LIST:
+        p = put_varint(p, v->len);
+        out->len = (size_t)(p - out->data);
+        for (uint32_t i = 0; i < v->len; i++) sl_rowval_put(out, &v->u.items[i]);
+        return;
+    case SL_T_STRUCT:
+        p = put_varint(p, v->len);
+        out->len = (size_t)(p - out->data);
+        for (uint32_t i = 0; i < v->len; i++) {
+            const sl_field *f = &v->u.fields[i];
+            p = put_varint(room(out, 10), (uint64_t)f->name_len << 2 | (f->name_flags & 3));
+            out->len = (size_t)(p - out->data);
+            p = room(out, f->name_len);
+            memcpy(p, f->name, f->name_len);
+            out->len += f->name_len;
+            sl_rowval_put(out, &f->value);
+        }
+        return;
+    default: break; /* NULL: the tag alone */
+    }
+    out->len = (size_t)(p - out->data);
+}
+
+static int get_bytes(const char **p, const char *end, sl_arena *a, bool copy, uint64_t len, const char **out) {
+    if (len > (uint64_t)(end - *p)) return SL_EPARSE;
+    *out = copy ? sl_arena_strndup(a, *p, (size_t)len) : *p;
+    *p += len;
+    return SL_OK;
+}
+
+static int rowval_get(const char **p, const char *end, sl_arena *a, bool copy, sl_value *out, int depth) {
+    if (*p >= end || depth > MAX_DEPTH) return SL_EPARSE;
+    unsigned char tag = (unsigned char)*(*p)++;
+    uint64_t u = 0;
+    *out = sl_null();
+    out->type = tag & 15;
+    out->flags = (uint8_t)(tag >> 4 & 3);
+    switch ((sl_type)(tag & 15)) {
+    case SL_T_NULL: return SL_OK;
+    case SL_T_BOOL:
+        if (*p >= end) return SL_EPARSE;
+        out->u.b = *(*p)++ != 0;
+        return SL_OK;
+    case SL_T_INT:
+    case SL_T_DATE:
+    case SL_T_TIMESTAMP:
+        if (get_varint(p, end, &u)) return SL_EPARSE;
+        out->u.i = unzigzag(u);
+        return SL_OK;
+    case SL_T_DOUBLE:
+        if (end - *p < 8) return SL_EPARSE;
+        memcpy(&out->u.d, *p, 8);
+        *p += 8;
+        return SL_OK;
+    case SL_T_DECIMAL:
+    case SL_T_STRING:
+    case SL_T_BINARY:
+        if (get_varint(p, end, &u) || u > UINT32_MAX) return SL_EPARSE;
+        out->len = (uint32_t)u;
+        return get_bytes(p, end, a, copy, u, &out->u.s);
+    case SL_T_LIST: {
+        if (get_varint(p, end, &u) || u > (uint64_t)(end - *p)) return SL_EPARSE;
+        sl_value *items = sl_arena_alloc(a, (u ? u : 1) * sizeof *items);
+        for (uint64_t i = 0; i < u; i++)
+            if (rowval_get(p, end, a, copy, &items[i], depth + 1)) return SL_EPARSE;
+        out->u.items = items;
+        out->len = (uint32_t)u;
+        return SL_OK;
+    }
+    case SL_T_STRUCT: {
+        if (get_varint(p, end, &u) || u > (uint64_t)(end - *p)) return SL_EPARSE;
+        sl_field *fields = sl_arena_alloc(a, (u ? u : 1) * sizeof *fields);
+        for (uint64_t i = 0; i < u; i++) {
+            uint64_t nl;
+            if (get_varint(p, end, &nl) || (nl >> 2) > UINT32_MAX) return SL_EPARSE;
+            fields[i].name_len = (uint32_t)(nl >> 2);
+            fields[i].name_flags = (uint32_t)(nl & 3);
+            if (get_bytes(p, end, a, copy, nl >> 2, &fields[i].name)) return SL_EPARSE;
+            if (rowval_get(p, end, a, copy, &fields[i].value, depth + 1)) return SL_EPARSE;
+        }
+        out->u.fields = fields;
+        out->len = (uint32_t)u;
+        return SL_OK;
+    }
+    default: return SL_EPARSE;
+    }
+}
+
+int sl_rowval_get(const char **p, const char *end, sl_arena *a, bool copy, sl_value *out) {
+    return rowval_get(p, end, a, copy, out, 0);
+}
+
+static int rowval_skip(const char **p, const char *end, int depth) {
+    if (*p >= end || depth > MAX_DEPTH) return SL_EPARSE;
+    unsigned char tag = (unsigned char)*(*p)++;
+    uint64_t u = 0;
+    switch ((sl_type)(tag & 15)) {
+    case SL_T_NULL: return SL_OK;
+    case SL_T_BOOL: u = 1; break;
+    case SL_T_INT:
+    case SL_T_DATE:
+    case SL_T_TIMESTAMP: return get_varint(p, end, &u);
+    case SL_T_DOUBLE: u = 8; break;
+    case SL_T_DECIMAL:
+    case SL_T_STRING:
+    case SL_T_BINARY:
+        if (get_varint(p, end, &u)) return SL_EPARSE;
+        break;
+    case SL_T_LIST:
+    case SL_T_STRUCT: {
+        uint64_t n;
+        if (get_varint(p, end, &n)) return SL_EPARSE;
+        for (uint64_t i = 0; i < n; i++) {
+            if ((tag & 15) == SL_T_STRUCT) {
+                uint64_t nl;
+                if (get_varint(p, end, &nl) || (nl >> 2) > (uint64_t)(end - *p)) return SL_EPARSE;
+                *p += nl >> 2;
+            }
+            if (rowval_skip(p, end, depth + 1)) return SL_EPARSE;
+        }
+        return SL_OK;
+    }
+    default: return SL_EPARSE;
+    }
+    if (u > (uint64_t)(end - *p)) return SL_EPARSE;
+    *p += u;
+    return SL_OK;
+}
+
+int sl_rowval_skip(const char **p, const char *end) { return rowval_skip(p, end, 0); }
+
+static uint32_t names_hash(const sl_field *f, uint32_t n) {
+    uint32_t h = 2166136261u ^ n;
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t k = 0; k < f[i].name_len; k++) h = (h ^ (unsigned char)f[i].name[k]) * 16777619u;
+        h = (h ^ 0xff) * 16777619u;
+    }
+    return h;
+}
+
+static bool same_names(const shape *sh, const sl_field *f, uint32_t n) {
+    if (sh->n != n) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_field *t = &sh->tmpl[i];
+        if (t->name_len != f[i].name_len || t->name_flags != f[i].name_flags ||
+            !sl_name_eq(t->name, f[i].name, f[i].name_len))
+            return false;
+    }
+    return true;
+}
+
+static void shapes_rehash(sl_rowshapes *s) {
+    free(s->slots);
+    s->mask = s->mask * 2 + 1;
+    s->slots = sl_xcalloc(s->mask + 1, sizeof *s->slots);
+    for (uint32_t id = 1; id < s->n; id++) {
+        size_t h = s->shapes[id].hash & s->mask;
+        while (s->slots[h]) h = (h + 1) & s->mask;
+        s->slots[h] = id;
+    }
+}
+
+/* Number of rec's shape, added when new; 0 when the table is full. */
+static uint32_t shape_of(sl_rowshapes *s, const sl_value *rec) {
+    const sl_field *f = rec->u.fields;
+    uint32_t n = rec->len;
+    if (s->last && same_names(&s->shapes[s->last], f, n)) return s->last;
+    uint32_t hash = names_hash(f, n);
+    size_t h = hash & s->mask;
+    for (uint32_t id; (id = s->slots[h]) != 0; h = (h + 1) & s->mask)
+        if (s->shapes[id].hash == hash && same_names(&s->shapes[id], f, n)) return s->last = id;
+    if (s->n > MAX_SHAPES) return 0;
+    if (s->n == s->cap) {
+        s->cap *= 2;
+        s->shapes = sl_xrealloc(s->shapes, s->cap * sizeof *s->shapes);
+    }
+    uint32_t id = (uint32_t)s->n++;
+    shape *sh = &s->shapes[id];
+    sh->n = n;
+    sh->hash = hash;
+    sh->tmpl = sl_arena_alloc(&s->arena, (n ? n : 1) * sizeof *sh->tmpl);
+    for (uint32_t i = 0; i < n; i++) {
+        sh->tmpl[i] = f[i];
+        sh->tmpl[i].name = sl_arena_strndup(&s->arena, f[i].name, f[i].name_len);
+        sh->tmpl[i].value = sl_null();
+    }
+    s->slots[h] = id;
+    if (2 * s->n > s->mask) shapes_rehash(s);
+    return s->last = id;
+}
+
+void sl_row_put(sl_rowshapes *s, sl_buf *out, const sl_value *rec) {
+    uint32_t id = rec->type == SL_T_STRUCT ? shape_of(s, rec) : 0;
+    char *p = put_varint(room(out, 10), id);
+    out->len = (size_t)(p - out->data);
+    if (!id) {
+        sl_rowval_put(out, rec);
+        return;
+    }
+    for (uint32_t i = 0; i < rec->len; i++) sl_rowval_put(out, &rec->u.fields[i].value);
+}
+
+int sl_row_get(const sl_rowshapes *s, const char **p, const char *end, sl_arena *a, bool copy, sl_value *out) {
+    uint64_t id;
+    if (get_varint(p, end, &id) || id >= s->n) return SL_EPARSE;
+    if (!id) return rowval_get(p, end, a, copy, out, 0);
+    const shape *sh = &s->shapes[id];
+    sl_field *fields = sl_arena_alloc(a, (sh->n ? sh->n : 1) * sizeof *fields);
+    memcpy(fields, sh->tmpl, sh->n * sizeof *fields);
+    for (uint32_t i = 0; i < sh->n; i++)
+        if (rowval_get(p, end, a, copy, &fields[i].value, 1)) return SL_EPARSE;
+    *out = sl_struct(fields, sh->n);
+    return SL_OK;
+}

@@ -16,13 +16,37 @@
  *
  * The record buffer stores each record as the value LIST[INT seq, record],
  * so its runs are runs of that shape, ordered by seq.
+ *
+ * Compact rows (sort, coalesce): a record held by a breaker is stored as
+ * its values without the top-level field names; each distinct list of
+ * names (a "shape") is stored once in the worker's sl_rowshapes table and a
+ * row names it by number. Rows in memory and in spill files use one layout:
+ *
+ *   row    := varint shape, value{the shape's field count}   (shape >= 1)
+ *           | 0x00 value                                       (the record whole)
+ *   value  := tag payload
+ *   tag    := u8: low 4 bits the sl_type, bits 4-5 the value flags (SL_VF_*)
+ *   NULL       —
+ *   BOOL       u8 0|1
+ *   INT, DATE, TIMESTAMP      zigzag varint
+ *   DOUBLE     8 bytes, the IEEE-754 bit pattern in host byte order
+ *   DECIMAL, STRING, BINARY   varint length, bytes
+ *   LIST       varint count, value{count}
+ *   STRUCT     varint count, (varint (name_len << 2 | name_flags), name bytes, value){count}
+ *
+ * That is core/serialize.h's value encoding, with the flags kept for every
+ * string type. Shape 0 holds a record that is not a STRUCT, or a STRUCT once
+ * the table is full (records of ever-changing field names). Rows never
+ * outlive the run, so the layout carries no version.
  */
 #ifndef SL_SPILL_MERGE_H
 #define SL_SPILL_MERGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/value.h"
 #include "exec/spill.h"
@@ -69,5 +93,30 @@ uint64_t sl_seqbuf_count(const sl_seqbuf *s); /* records added */
  * sl_merge_next then yields LIST[INT seq, record] values. The buffers must
  * outlive the merge and take no more records. */
 int sl_seqbuf_merge(sl_seqbuf *const *bufs, size_t n, sl_merge **out, sl_error *err);
+
+/* ---- compact rows ---- */
+
+typedef struct sl_rowshapes sl_rowshapes;
+
+/* New empty table. Not thread-safe: one per worker. */
+sl_rowshapes *sl_rowshapes_new(void);
+void sl_rowshapes_free(sl_rowshapes *s); /* NULL is fine */
+/* Bytes the table holds (names and index), for memory accounting. */
+size_t sl_rowshapes_bytes(const sl_rowshapes *s);
+
+/* Append v's encoding (the `value` rule above) to out. */
+void sl_rowval_put(sl_buf *out, const sl_value *v);
+/* Decode one value from [*p, end), advancing *p. copy false: strings point
+ * into the input, which must outlive the value; true: they are copied into
+ * a. Lists and structs are built in a either way. 0 or SL_EPARSE. */
+int sl_rowval_get(const char **p, const char *end, sl_arena *a, bool copy, sl_value *out);
+/* Step over one value without decoding it. 0 or SL_EPARSE. */
+int sl_rowval_skip(const char **p, const char *end);
+
+/* Append rec as a row to out, adding its shape to s when it is new. */
+void sl_row_put(sl_rowshapes *s, sl_buf *out, const sl_value *rec);
+/* Decode a row written with s (the `copy` rule of sl_rowval_get; the field
+ * names point into s, which must outlive the record). 0 or SL_EPARSE. */
+int sl_row_get(const sl_rowshapes *s, const char **p, const char *end, sl_arena *a, bool copy, sl_value *out);
 
 #endif

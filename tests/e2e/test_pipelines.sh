@@ -247,10 +247,10 @@ def applogs_by_boto3():
     "AppLogs fetched by boto3: raw = every exported item once, cleaned = cleaned items (bad timestamps excluded)"
     applogs_records("boto3")
 
-def claims_report():
+def claims_report(prefix="claims/report/"):
     "boto3: one CSV object under claims/report/: the right columns, every row with age_of_car < 0.7 once, sorted"
-    ks = [k for k in keys("claims/report/") if not k.endswith("/_SUCCESS")]
-    assert len(ks) == 1 and ks[0].startswith("claims/report/part-") and ks[0].endswith(".csv"), ks
+    ks = [k for k in keys(prefix) if not k.endswith("/_SUCCESS")]
+    assert len(ks) == 1 and ks[0].startswith(prefix + "part-") and ks[0].endswith(".csv"), ks
     rows = list(csv.DictReader(get(ks[0]).decode().splitlines()))
     cols = ["policy_id", "age_of_car", "age_of_policyholder", "area_cluster", "population_density", "is_claim"]
     assert list(rows[0].keys()) == cols, list(rows[0].keys())
@@ -264,6 +264,17 @@ def claims_report():
         s = bysrc[r["policy_id"]]
         assert float(r["age_of_policyholder"]) == float(s["age_of_policyholder"]) and r["area_cluster"] == s["area_cluster"]
         assert int(r["population_density"]) == int(s["population_density"]) and int(r["is_claim"]) == int(s["is_claim"])
+
+def claims_report_catalog():
+    "boto3: the Claims job reading from the catalog wrote the same one-CSV report under claims/catalog_report/"
+    claims_report("claims/catalog_report/")
+    a = [k for k in keys("claims/report/") if k.endswith(".csv")]
+    b = [k for k in keys("claims/catalog_report/") if k.endswith(".csv")]
+    assert get(a[0]) == get(b[0]), "the two reports differ"
+
+def applogs_from_catalog():
+    "AppLogs from the catalog, read back by sluice: raw = every exported item once, cleaned = cleaned items"
+    applogs_records("catalog")
 
 for name in sys.argv[1:]:
     check = globals()[name.replace("-", "_")]
@@ -305,3 +316,35 @@ check "the two bad timestamps, and nothing else, are in the error output" \
 expect_exit 0 "Claims pipeline: DynamoDB -> select -> sort -> filter -> one CSV on S3" \
   "$SLUICE" run examples/claims/job.yaml --quiet --arg table=Claims --arg output=s3://lake/claims/report
 checks claims-report no-uploads
+
+# ---- Both pipelines as Glue runs them: a crawler fills the catalog, the jobs read from it
+if [ -z "$FAULTS_DDB$FAULTS_S3" ]; then
+  export SLUICE_CATALOG="$WORK/catalog.db"
+  expect_exit 0 "crawl the Claims table (examples/claims/crawler.yaml)" "$SLUICE" crawl examples/claims/crawler.yaml --quiet
+  "$SLUICE" catalog table insurance.claims --json >"$WORK/claims-table.json" 2>&1
+  check "the catalog has insurance.claims, classification dynamodb, with the report columns" "$PY" - "$WORK/claims-table.json" <<'PYEOF'
+import json, sys
+t = json.load(open(sys.argv[1]))["Table"]
+assert t["Parameters"]["classification"] == "dynamodb", t["Parameters"]
+cols = {c["Name"]: c["Type"] for c in t["StorageDescriptor"]["Columns"]}
+assert cols["policy_id"] == "string" and cols["age_of_car"] == "double" and cols["is_claim"] == "bigint", cols
+PYEOF
+  expect_exit 0 "Claims pipeline from the catalog: crawler -> catalog -> select -> sort -> filter -> one CSV" \
+    "$SLUICE" run examples/claims/job_catalog.yaml --quiet --arg output=s3://lake/claims/catalog_report
+  checks claims-report-catalog no-uploads
+
+  expect_exit 0 "crawl the AppLogs table (examples/applogs/crawler.yaml)" "$SLUICE" crawl examples/applogs/crawler.yaml --quiet
+  expect_exit 0 "AppLogs pipeline from the catalog, registering raw and cleaned tables" \
+    bash -c 'cd "$1" && shift && "$@"' _ "$WORK/run" \
+    "$SLUICE" run "$SLUICE_TOP/examples/applogs/job_catalog.yaml" --quiet --arg bucket=lake --arg prefix=logs_catalog
+  expect_exit 0 "read the catalog job's cleaned records back" run "$WORK/fetch.yaml" \
+    --arg from=s3://lake/logs_catalog/cleaned --arg to="$WORK/catalog/cleaned"
+  expect_exit 0 "read the catalog job's raw records back" run "$WORK/fetch.yaml" \
+    --arg from=s3://lake/logs_catalog/raw --arg to="$WORK/catalog/raw"
+  checks applogs-from-catalog
+  check "the job registered applogs.logs_cleaned at its S3 location" bash -c \
+    '"$SLUICE" catalog table applogs.logs_cleaned --json | grep -q "s3://lake/logs_catalog/cleaned/"'
+  expect_exit 0 "crawl the cleaned logs on S3" "$SLUICE" crawl --database lake_crawl --path s3://lake/logs_catalog/cleaned/ --quiet
+  check "the S3 crawl found one json table with compressionType gzip" bash -c \
+    '"$SLUICE" catalog tables lake_crawl --json | grep -q "\"compressionType\":\"gzip\""'
+fi

@@ -864,6 +864,212 @@ static void test_later_records(void **state) {
     written_free(&w);
 }
 
+/* Data pages of column col in row group rg: the number of level entries of
+ * each, in file order. */
+static int page_values(const written *w, uint32_t rg, int col, int32_t *counts, int max) {
+    const sl_pq_column_meta *m = &w->meta.row_groups[rg].columns[col].meta_data;
+    const uint8_t *file = (const uint8_t *)w->file.data;
+    int64_t pos = m->has_dictionary_page_offset ? m->dictionary_page_offset : m->data_page_offset;
+    int64_t end = pos + m->total_compressed_size;
+    int n = 0;
+    while (pos < end) {
+        sl_pq_page_header h;
+        size_t hlen;
+        assert_int_equal(sl_pq_page_header_decode(file + pos, (size_t)(end - pos), &h, &hlen, NULL), 0);
+        pos += (int64_t)hlen + h.compressed_page_size;
+        if (h.type != SL_PQ_DATA_PAGE) continue;
+        assert_true(n < max);
+        counts[n++] = h.data_page_header.num_values;
+    }
+    return n;
+}
+
+static void test_pages_end_at_page_size(void **state) {
+    /* Pages end after the first record that brings their values (PLAIN
+     * size, plus a byte per null) to page_size, column by column: "s" takes
+     * 4 + 10 bytes a value, "t" 4 + 100, "n" 8 or a null (1). */
+    static char bufs[1000][200];
+    const char *recs[1001];
+    for (int i = 0; i < 1000; i++) {
+        char t[101];
+        memset(t, 'a' + i % 26, 100);
+        t[100] = 0;
+        if (i % 2)
+            snprintf(bufs[i], sizeof bufs[i], "{\"s\":\"s-%08d\",\"t\":\"%s\",\"n\":%d}", i, t, i);
+        else
+            snprintf(bufs[i], sizeof bufs[i], "{\"s\":\"s-%08d\",\"t\":\"%s\",\"n\":null}", i, t);
+        recs[i] = bufs[i];
+    }
+    recs[1000] = NULL;
+    sl_parquet_write_opts o = opts_none();
+    o.page_size = 1000;
+    written w;
+    write_json(&w, &o, recs, NULL);
+    assert_int_equal(w.finish_rc, 0);
+    assert_int_equal(w.meta.n_row_groups, 1);
+    int32_t counts[200];
+    int n = page_values(&w, 0, 0, counts, 200); /* 72 * 14 = 1008 >= 1000 */
+    for (int i = 0; i < n - 1; i++)
+        assert_int_equal(counts[i], 72);
+    assert_int_equal(counts[n - 1], 1000 - 72 * (n - 1));
+    n = page_values(&w, 0, 1, counts, 200); /* 10 * 104 = 1040 */
+    for (int i = 0; i < n - 1; i++)
+        assert_int_equal(counts[i], 10);
+    assert_int_equal(n, 100);
+    n = page_values(&w, 0, 2, counts, 200); /* pairs of 8 + 1 bytes: 111 pairs = 999, then one more record */
+    for (int i = 0; i < n - 1; i++)
+        assert_int_equal(counts[i], 223);
+    written_free(&w);
+}
+
+static void test_rejected_records_leave_no_trace(void **state) {
+    /* Records rejected part-way (after some of their values were buffered:
+     * in dictionary and plain columns, lists, nulls, across page and row
+     * group ends) leave the columns exactly as if they had never come. */
+    static char bufs[3000][160];
+    const char *all[3001], *good[3001];
+    int rcs[3001], n_all = 0, n_good = 0;
+    for (int i = 0; i < 2400; i++) {
+        char *b = bufs[i];
+        int k = i % 4;
+        snprintf(b, sizeof bufs[i],
+                 "{\"lvl\":\"%s\",\"id\":\"id-%06d-%s\",\"n\":%s,\"tags\":[%s],\"st\":{\"x\":%d,\"y\":%s}}",
+                 k == 0   ? "INFO"
+                 : k == 1 ? "WARN"
+                          : "ERROR",
+                 i * 7919 % 2400, i % 3 ? "abcdefghij" : "xy", i % 5 ? "12" : "null",
+                 k == 0   ? ""
+                 : k == 1 ? "\"a\""
+                 : k == 2 ? "\"b\",\"c\""
+                          : "\"d\",null,\"e\"",
+                 i, i % 7 ? "true" : "null");
+        all[n_all++] = b;
+        good[n_good++] = b;
+        if (i >= 1000 && i % 29 == 0) { /* a bad record after this good one */
+            char *bad = bufs[2400 + (n_all - n_good)];
+            switch (i % 4) {
+            case 0: /* list element of the wrong type after two good ones */
+                snprintf(bad, 160, "{\"lvl\":\"BAD\",\"id\":\"bad-%d\",\"n\":1,\"tags\":[\"p\",\"q\",7]}", i);
+                break;
+            case 1: /* nested field */
+                snprintf(bad, 160, "{\"lvl\":\"BAD\",\"id\":\"bad-%d\",\"tags\":[\"z\"],\"st\":{\"x\":\"no\"}}", i);
+                break;
+            case 2: /* last field */
+                snprintf(bad, 160, "{\"lvl\":\"BAD\",\"id\":\"bad-%d\",\"n\":2,\"tags\":[],\"st\":{\"x\":1,\"y\":3}}",
+                         i);
+                break;
+            default: /* first field */ snprintf(bad, 160, "{\"lvl\":5}"); break;
+            }
+            all[n_all++] = bad;
+        }
+    }
+    all[n_all] = good[n_good] = NULL;
+    assert_true(n_all - n_good > 40);
+    sl_parquet_write_opts o = opts_none();
+    o.page_size = 1500;
+    o.row_group_size = 24 << 10;
+    o.dictionary_limit = 2048; /* "id" gives its dictionary up mid-chunk */
+    written a, b;
+    write_json(&a, &o, all, rcs);
+    write_json(&b, &o, good, NULL);
+    if (a.finish_rc) fail_msg("%s", a.err.message);
+    assert_int_equal(b.finish_rc, 0);
+    int rejected = 0;
+    for (int i = 0; i < n_all; i++)
+        rejected += rcs[i] == SL_ETYPE;
+    assert_int_equal(rejected, n_all - n_good);
+    assert_int_equal(a.meta.num_rows, n_good);
+    assert_int_equal(a.meta.n_row_groups, b.meta.n_row_groups);
+    assert_true(a.meta.n_row_groups > 2);
+    for (int c = 0; c < 6; c++) {
+        char *x = dump_column(&a, c), *y = dump_column(&b, c);
+        if (strcmp(x, y)) fail_msg("column %d differs after rejected records", c);
+        free(x);
+        free(y);
+        for (uint32_t g = 0; g < a.meta.n_row_groups; g++) {
+            int32_t pa[400], pb[400];
+            int na = page_values(&a, g, c, pa, 400), nb = page_values(&b, g, c, pb, 400);
+            assert_int_equal(na, nb);
+            assert_memory_equal(pa, pb, (size_t)na * sizeof *pa);
+        }
+    }
+    written_free(&a);
+    written_free(&b);
+}
+
+/* Encode n generated records: into one growing buffer (drain false), or
+ * the way write_file does it (drain true: out is written away and emptied
+ * after every call). */
+static void encode_generated(sl_buf *file, int n, bool drain) {
+    sl_parquet_write_opts o;
+    sl_parquet_write_opts_default(&o); /* snappy */
+    o.row_group_size = 2 << 20;
+    void *enc;
+    assert_int_equal(sl_parquet_encoder_new_opts(&o, &enc, NULL), 0);
+    sl_buf out;
+    sl_buf_init(&out, 0);
+    sl_buf *dst = drain ? &out : file;
+    char text[400];
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(text, sizeof text, "%d:", i);
+        uint32_t x = (uint32_t)i * 2654435761u + 1;
+        for (int k = 0; k < 300; k++) { /* letters at random: snappy leaves them as they are */
+            x = x * 1103515245u + 12345u;
+            text[len++] = (char)('a' + (x >> 16) % 26);
+        }
+        sl_field f[3] = {{.name = "id", .name_len = 2, .value = sl_int(i)},
+                         {.name = "text", .name_len = 4, .value = sl_string(text, (uint32_t)len, 0)},
+                         {.name = "lvl", .name_len = 3, .value = sl_string(i % 3 ? "INFO" : "WARN", 4, 0)}};
+        sl_value rec = sl_struct(f, 3);
+        assert_int_equal(sl_parquet_encode(enc, dst, &rec, NULL), 0);
+        if (drain && out.len) {
+            sl_buf_add(file, out.data, out.len);
+            sl_buf_reset(&out);
+        }
+    }
+    sl_error err;
+    sl_error_clear(&err);
+    assert_int_equal(sl_parquet_encode_finish(enc, dst, &err), 0);
+    if (drain && out.len) sl_buf_add(file, out.data, out.len);
+    sl_parquet_encoder_free(enc);
+    sl_buf_free(&out);
+}
+
+static void test_output_drained_and_pooled(void **state) {
+    /* Several row groups of big column chunks, emitted a step per record;
+     * files written one after another reuse pooled buffers. Every way gives
+     * the same bytes. */
+    sl_buf a, b, c;
+    sl_buf_init(&a, 0);
+    sl_buf_init(&b, 0);
+    sl_buf_init(&c, 0);
+    encode_generated(&a, 30000, false);
+    encode_generated(&b, 30000, true);
+    encode_generated(&c, 30000, true);
+    assert_true(a.len > (6 << 20));
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_int_equal(a.len, c.len);
+    assert_memory_equal(a.data, c.data, a.len);
+    written w = {.file = a};
+    sl_arena_init(&w.arena);
+    const uint8_t *p = (const uint8_t *)a.data;
+    uint32_t flen;
+    memcpy(&flen, p + a.len - 8, 4);
+    sl_error err;
+    sl_error_clear(&err);
+    assert_int_equal(sl_pq_file_meta_decode(p + a.len - 8 - flen, flen, &w.arena, &w.meta, &err), 0);
+    assert_true(w.meta.n_row_groups >= 3);
+    assert_int_equal(w.meta.num_rows, 30000);
+    char *col = dump_column(&w, 0);
+    assert_int_equal(strncmp(col, "r0d1:0 r0d1:1 r0d1:2 ", 21), 0);
+    assert_non_null(strstr(col, "r0d1:29998 r0d1:29999"));
+    free(col);
+    written_free(&w);
+    sl_buf_free(&b);
+    sl_buf_free(&c);
+}
+
 static void test_empty_and_odd_inputs(void **state) {
     /* no records: a valid file with a root-only schema */
     const char *none[] = {NULL};
@@ -953,6 +1159,9 @@ int main(void) {
         cmocka_unit_test(test_long_string_bounds),
         cmocka_unit_test(test_choice_fails_the_file),
         cmocka_unit_test(test_later_records),
+        cmocka_unit_test(test_pages_end_at_page_size),
+        cmocka_unit_test(test_rejected_records_leave_no_trace),
+        cmocka_unit_test(test_output_drained_and_pooled),
         cmocka_unit_test(test_empty_and_odd_inputs),
         cmocka_unit_test(test_options),
     };
