@@ -83,6 +83,12 @@ void crawl_progress(crawl_run *r, sl_crawl_phase phase, bool force) {
     r->opts->progress(r->opts->progress_ud, &p);
 }
 
+bool crawl_cancelled(const crawl_run *r) { return r->opts && r->opts->cancel && *r->opts->cancel; }
+
+int crawl_stopped_error(sl_error *err) {
+    return sl_error_set(err, SL_ELIMIT, "the crawl was stopped before it finished; the catalog is unchanged");
+}
+
 void crawl_skip(crawl_run *r, const char *key, const char *reason) {
     pthread_mutex_lock(&r->lock);
     sl_crawl_report *rep = r->report;
@@ -161,9 +167,12 @@ static char *diff_note(const sl_catalog_schema_diff *d) {
         const sl_catalog_column_change *c = &d->items[i];
         if (i) sl_buf_adds(&b, ", ");
         const char *pk = c->partition_key ? " (partition key)" : "";
-        if (c->kind == SL_CATALOG_COLUMN_ADDED) sl_buf_printf(&b, "+%s %s%s", c->name, c->new_type, pk);
-        else if (c->kind == SL_CATALOG_COLUMN_REMOVED) sl_buf_printf(&b, "-%s%s", c->name, pk);
-        else sl_buf_printf(&b, "%s %s→%s%s", c->name, c->old_type, c->new_type, pk);
+        if (c->kind == SL_CATALOG_COLUMN_ADDED)
+            sl_buf_printf(&b, "+%s %s%s", c->name, c->new_type, pk);
+        else if (c->kind == SL_CATALOG_COLUMN_REMOVED)
+            sl_buf_printf(&b, "-%s%s", c->name, pk);
+        else
+            sl_buf_printf(&b, "%s %s→%s%s", c->name, c->old_type, c->new_type, pk);
     }
     return sl_buf_detach(&b);
 }
@@ -177,11 +186,11 @@ typedef struct applier {
     crawl_run *r;
     const sl_crawler_def *def;
     sl_catalog_table_list existing; /* the database's tables before the crawl */
-    char **applied;                  /* names of tables this crawl produced */
+    char **applied;                 /* names of tables this crawl produced */
     size_t n_applied;
-    sl_buf changes;                  /* the crawl's changes JSON array */
+    sl_buf changes; /* the crawl's changes JSON array */
     size_t n_changes;
-    sl_catalog_crawl *crawl;         /* counts */
+    sl_catalog_crawl *crawl; /* counts */
 } applier;
 
 static sl_catalog_table *existing_named(applier *a, const char *name) {
@@ -209,7 +218,7 @@ static sl_crawl_table_result *add_result(applier *a, const char *name, const cha
     return t;
 }
 
-static const char *const ACTION_JSON[] = {"CREATED", "UPDATED", "UNCHANGED", "CHANGE_LOGGED",
+static const char *const ACTION_JSON[] = {"CREATED",    "UPDATED", "UNCHANGED",     "CHANGE_LOGGED",
                                           "DEPRECATED", "DELETED", "REMOVAL_LOGGED"};
 
 /* One entry of the crawl's changes array. */
@@ -279,7 +288,7 @@ static int apply_partitions(applier *a, const crawl_proposal *p, const sl_catalo
     keyed *index = sl_xcalloc(have.count ? have.count : 1, sizeof *index);
     for (size_t j = 0; j < have.count; j++)
         index[j] = (keyed){values_key(&have.items[j]), j};
-    qsort(index, have.count, sizeof *index, cmp_keyed);
+    if (have.count > 1) qsort(index, have.count, sizeof *index, cmp_keyed);
     size_t n_changed = 0;
     for (size_t i = 0; i < p->n_parts; i++) {
         const sl_catalog_partition *np = &p->parts[i];
@@ -417,14 +426,13 @@ static int apply_existing(applier *a, const crawl_proposal *p, sl_catalog_table 
             rc = sl_catalog_deprecate_table(a->cat, old_t->database, old_t->name, false, err);
         }
     }
-    sl_crawl_table_result *res =
-        add_result(a, new_t->name, new_t->sd.location, param(new_t, "classification"), action);
+    sl_crawl_table_result *res = add_result(a, new_t->name, new_t->sd.location, param(new_t, "classification"), action);
     res->n_columns = new_t->sd.columns.count;
     res->n_partitions = p->n_parts;
     res->note = diff_note(&diff);
-    if (old_t->deprecated && action != SL_CRAWL_TABLE_DEPRECATED && !res->note)
+    if (old_t->deprecated && !(merge && fmt) && !res->note)
         res->note = sl_xstrdup("its data is back: no longer deprecated");
-    if (!rc && action != SL_CRAWL_TABLE_DEPRECATED) {
+    if (!rc && !(merge && fmt)) {
         /* partitions follow the table as it now is in the catalog */
         sl_catalog_table now = {0};
         rc = sl_catalog_get_table(a->cat, old_t->database, old_t->name, &now, err);
@@ -461,9 +469,8 @@ static void rename_proposal(applier *a, crawl_proposal *p) {
         sl_buf_addc(&b, 0);
         b.len--;
         const sl_catalog_table *e = existing_named(a, b.data);
-        bool taken = name_applied(a, b.data) ||
-                     (e && !str_eq(e->sd.location, p->table.sd.location) &&
-                      !str_eq(param(e, "UPDATED_BY_CRAWLER"), a->def->name));
+        bool taken = name_applied(a, b.data) || (e && !str_eq(e->sd.location, p->table.sd.location) &&
+                                                 !str_eq(param(e, "UPDATED_BY_CRAWLER"), a->def->name));
         if (!taken) break;
         b.len = base;
         sl_buf_printf(&b, "_%u", k);
@@ -624,9 +631,8 @@ static int apply_proposal(applier *a, crawl_proposal *p, sl_error *err) {
     /* the name is ours when the table there is this crawler's or at the same place */
     for (;;) {
         sl_catalog_table *e = existing_named(a, p->table.name);
-        bool clash = name_applied(a, p->table.name) ||
-                     (e && !str_eq(e->sd.location, p->table.sd.location) &&
-                      !str_eq(param(e, "UPDATED_BY_CRAWLER"), a->def->name));
+        bool clash = name_applied(a, p->table.name) || (e && !str_eq(e->sd.location, p->table.sd.location) &&
+                                                        !str_eq(param(e, "UPDATED_BY_CRAWLER"), a->def->name));
         if (!clash) break;
         rename_proposal(a, p);
     }
@@ -695,7 +701,9 @@ static int apply_all(sl_catalog *cat, crawl_run *r, sl_error *err) {
         snprintf(id, sizeof id, "%" PRId64, crawl->id);
         sl_buf key;
         sl_buf_init(&key, SL_BUF_UNLIMITED);
+        if (r->n_new_folders > 1) qsort(r->new_folders, r->n_new_folders, sizeof *r->new_folders, cmp_str);
         for (size_t i = 0; !rc && i < r->n_new_folders; i++) {
+            if (i && !strcmp(r->new_folders[i], r->new_folders[i - 1])) continue;
             sl_buf_reset(&key);
             sl_buf_adds(&key, FOLDER_KEY);
             sl_buf_adds(&key, r->new_folders[i]);
@@ -715,8 +723,10 @@ static int apply_all(sl_catalog *cat, crawl_run *r, sl_error *err) {
         crawl->end_time = sl_catalog_now_ms();
         rc = sl_catalog_save_crawl(cat, crawl, err);
     }
-    if (!rc) rc = sl_catalog_commit(cat, err);
-    else sl_catalog_rollback(cat);
+    if (!rc)
+        rc = sl_catalog_commit(cat, err);
+    else
+        sl_catalog_rollback(cat);
 out:
     sl_catalog_table_list_free(&a.existing);
     for (size_t i = 0; i < a.n_applied; i++)
@@ -737,7 +747,7 @@ static int load_known_folders(sl_catalog *cat, crawl_run *r, sl_error *err) {
     r->known_folders = sl_xcalloc(st.count ? st.count : 1, sizeof *r->known_folders);
     for (size_t i = 0; i < st.count; i++)
         r->known_folders[r->n_known_folders++] = sl_xstrdup(st.items[i].key + strlen(FOLDER_KEY));
-    qsort(r->known_folders, r->n_known_folders, sizeof *r->known_folders, cmp_str);
+    if (r->n_known_folders > 1) qsort(r->known_folders, r->n_known_folders, sizeof *r->known_folders, cmp_str);
     sl_catalog_params_free(&st);
     return SL_OK;
 }
@@ -770,7 +780,6 @@ int sl_crawler_run(sl_catalog *cat, const sl_crawler_def *def, const sl_crawl_op
     crawl->crawler = sl_xstrdup(def->name);
     crawl->status = sl_xstrdup("RUNNING");
     crawl->start_time = sl_catalog_now_ms();
-    r.now_ms = crawl->start_time;
     int rc = sl_catalog_save_crawl(cat, crawl, err);
     if (rc) goto out;
 
@@ -779,6 +788,8 @@ int sl_crawler_run(sl_catalog *cat, const sl_crawler_def *def, const sl_crawl_op
         const sl_crawl_target *t = &def->targets[i];
         rc = t->kind == SL_CRAWL_TARGET_PATH ? crawl_scan_path(&r, t, err) : crawl_scan_dynamodb(&r, t, err);
     }
+    bool stopped = crawl_cancelled(&r);
+    if (stopped) rc = crawl_stopped_error(err);
     r.target = NULL;
     out->objects_listed = atomic_load(&r.listed);
     out->objects_classified = atomic_load(&r.classified);
@@ -796,10 +807,12 @@ int sl_crawler_run(sl_catalog *cat, const sl_crawler_def *def, const sl_crawl_op
         crawl->tables_created = crawl->tables_updated = crawl->tables_deprecated = crawl->tables_deleted = 0;
         crawl->partitions_added = crawl->partitions_updated = crawl->partitions_removed = 0;
         free(crawl->status);
-        crawl->status = sl_xstrdup("FAILED");
+        crawl->status = sl_xstrdup(stopped ? "STOPPED" : "FAILED");
         char msg[sizeof err->message + 600];
-        if (err) sl_error_format(err, msg, sizeof msg);
-        else snprintf(msg, sizeof msg, "%s", sl_strerror(rc));
+        if (err)
+            sl_error_format(err, msg, sizeof msg);
+        else
+            snprintf(msg, sizeof msg, "%s", sl_strerror(rc));
         free(crawl->message);
         crawl->message = sl_xstrdup(msg);
         free(crawl->changes_json);
@@ -875,8 +888,7 @@ int sl_crawl_report_json(const sl_crawl_report *r, sl_buf *out) {
         sl_buf_printf(out,
                       ",\"Columns\":%zu,\"Partitions\":%zu,\"PartitionsAdded\":%zu,\"PartitionsUpdated\":%zu,"
                       "\"PartitionsRemoved\":%zu",
-                      t->n_columns, t->n_partitions, t->partitions_added, t->partitions_updated,
-                      t->partitions_removed);
+                      t->n_columns, t->n_partitions, t->partitions_added, t->partitions_updated, t->partitions_removed);
         if (t->note) {
             sl_buf_adds(out, ",\"Note\":");
             json_str(out, t->note);

@@ -23,6 +23,7 @@
 #ifndef SL_CRAWLER_H
 #define SL_CRAWLER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,9 +72,9 @@ typedef enum sl_crawl_target_kind { SL_CRAWL_TARGET_PATH = 0, SL_CRAWL_TARGET_DY
 /* One target (Glue's S3Target or DynamoDBTarget). */
 typedef struct sl_crawl_target {
     sl_crawl_target_kind kind;
-    char *path;          /* PATH: a local folder (or file) or s3://bucket/prefix;
-                            DYNAMODB: the table name */
-    char **exclusions;   /* PATH: glob patterns relative to the path (infer_tables.h) */
+    char *path;        /* PATH: a local folder (or file) or s3://bucket/prefix;
+                          DYNAMODB: the table name */
+    char **exclusions; /* PATH: glob patterns relative to the path (infer_tables.h) */
     size_t n_exclusions;
     int64_t sample_size; /* PATH: files classified per folder (Glue's SampleSize,
                             1..249); 0 = the crawler's sample_size, -1 = every file */
@@ -87,10 +88,10 @@ typedef struct sl_crawl_target {
 } sl_crawl_target;
 
 typedef struct sl_crawler_def {
-    char *name;          /* 1..255 bytes, no control characters */
-    char *database;      /* created when missing */
-    char *description;   /* NULL = none */
-    char *table_prefix;  /* NULL = none */
+    char *name;         /* 1..255 bytes, no control characters */
+    char *database;     /* created when missing */
+    char *description;  /* NULL = none */
+    char *table_prefix; /* NULL = none */
     sl_crawl_target *targets;
     size_t n_targets;
     sl_crawl_update update_behavior;
@@ -156,14 +157,19 @@ typedef enum sl_crawl_phase {
 
 typedef struct sl_crawl_progress {
     sl_crawl_phase phase;
-    const char *target;       /* the target being worked on */
-    uint64_t objects_listed;  /* so far, every target */
+    const char *target;      /* the target being worked on */
+    uint64_t objects_listed; /* so far, every target */
     uint64_t objects_classified;
     uint64_t objects_to_classify;
-    uint64_t items_read;      /* DynamoDB */
+    uint64_t items_read; /* DynamoDB */
 } sl_crawl_progress;
 
 typedef struct sl_crawl_opts {
+    /* Set to non-zero (by a signal handler, say) to stop the crawl: it
+     * ends STOPPED (SL_ELIMIT, "the crawl was stopped") and applies
+     * nothing. NULL = cannot be stopped. Checked between objects and
+     * between DynamoDB pages, not while the catalog is being written. */
+    const volatile sig_atomic_t *cancel;
     /* Classification threads; <= 0: the number of cores for local
      * folders, 64 for S3 (reads there mostly wait for the network). */
     int threads;
@@ -176,12 +182,12 @@ typedef struct sl_crawl_opts {
 /* What happened to one table. */
 typedef enum sl_crawl_action {
     SL_CRAWL_TABLE_CREATED,
-    SL_CRAWL_TABLE_UPDATED,     /* new version (schema or format changed) */
-    SL_CRAWL_TABLE_UNCHANGED,   /* same schema (statistics and partitions may have moved) */
-    SL_CRAWL_TABLE_LOGGED,      /* changed, but the update behavior is LOG: left as it was */
-    SL_CRAWL_TABLE_DEPRECATED,  /* its data is gone: marked deprecated */
-    SL_CRAWL_TABLE_DELETED,     /* its data is gone: deleted */
-    SL_CRAWL_TABLE_GONE_LOGGED  /* its data is gone; delete behavior LOG: left as it was */
+    SL_CRAWL_TABLE_UPDATED,    /* new version (schema or format changed) */
+    SL_CRAWL_TABLE_UNCHANGED,  /* same schema (statistics and partitions may have moved) */
+    SL_CRAWL_TABLE_LOGGED,     /* changed, but the update behavior is LOG: left as it was */
+    SL_CRAWL_TABLE_DEPRECATED, /* its data is gone: marked deprecated */
+    SL_CRAWL_TABLE_DELETED,    /* its data is gone: deleted */
+    SL_CRAWL_TABLE_GONE_LOGGED /* its data is gone; delete behavior LOG: left as it was */
 } sl_crawl_action;
 
 /* "created", "updated", "unchanged", "change logged", "deprecated",
@@ -194,18 +200,18 @@ typedef struct sl_crawl_table_result {
     char *classification;
     sl_crawl_action action;
     size_t n_columns;
-    size_t n_partitions;     /* partitions the crawl found */
+    size_t n_partitions; /* partitions the crawl found */
     size_t partitions_added, partitions_updated, partitions_removed;
-    char *note;              /* "+discount; qty bigint→double", or NULL */
+    char *note; /* "+discount; qty bigint→double", or NULL */
 } sl_crawl_table_result;
 
 typedef struct sl_crawl_skipped {
-    char *key;    /* URL of the object */
+    char *key; /* URL of the object */
     char *reason;
 } sl_crawl_skipped;
 
 typedef struct sl_crawl_report {
-    sl_catalog_crawl crawl; /* the history row as recorded (status, counts, changes) */
+    sl_catalog_crawl crawl;      /* the history row as recorded (status, counts, changes) */
     uint64_t objects_listed;     /* every object under the path targets */
     uint64_t objects_classified; /* read and classified */
     uint64_t objects_skipped;    /* excluded, hidden, unknown format, not re-crawled, … */
@@ -218,7 +224,7 @@ typedef struct sl_crawl_report {
     size_t n_tables;
     sl_crawl_skipped *skipped; /* the first 100 skipped objects, with why */
     size_t n_skipped;
-    double seconds;            /* wall time of the crawl */
+    double seconds; /* wall time of the crawl */
 } sl_crawl_report;
 
 void sl_crawl_report_free(sl_crawl_report *r);
@@ -226,9 +232,9 @@ void sl_crawl_report_free(sl_crawl_report *r);
 /* Run one crawl of def (checked) against cat, recording it in the crawl
  * history. out is overwritten (not freed first) and filled in every case
  * where the crawl could be recorded. Returns 0 when the crawl COMPLETED;
- * otherwise the error (err filled) — the crawl is then FAILED in the
- * history (when the catalog could still be written) and the catalog is
- * otherwise unchanged. */
+ * otherwise the error (err filled) — the crawl is then FAILED (or STOPPED
+ * when o->cancel was set) in the history, when the catalog could still be
+ * written, and the catalog is otherwise unchanged. */
 int sl_crawler_run(sl_catalog *cat, const sl_crawler_def *def, const sl_crawl_opts *o, sl_crawl_report *out,
                    sl_error *err);
 

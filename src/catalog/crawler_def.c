@@ -57,15 +57,9 @@ static const char *const DELETE_NAMES[] = {"DEPRECATE_IN_DATABASE", "DEPRECATE_I
                                            "LOG"};
 static const char *const RECRAWL_NAMES[] = {"CRAWL_EVERYTHING", "CRAWL_NEW_FOLDERS_ONLY"};
 
-const char *sl_crawl_update_name(sl_crawl_update u) {
-    return (unsigned)u < 3 ? UPDATE_NAMES[u] : "?";
-}
-const char *sl_crawl_delete_name(sl_crawl_delete d) {
-    return (unsigned)d < 4 ? DELETE_NAMES[d] : "?";
-}
-const char *sl_crawl_recrawl_name(sl_crawl_recrawl r) {
-    return (unsigned)r < 2 ? RECRAWL_NAMES[r] : "?";
-}
+const char *sl_crawl_update_name(sl_crawl_update u) { return (unsigned)u < 3 ? UPDATE_NAMES[u] : "?"; }
+const char *sl_crawl_delete_name(sl_crawl_delete d) { return (unsigned)d < 4 ? DELETE_NAMES[d] : "?"; }
+const char *sl_crawl_recrawl_name(sl_crawl_recrawl r) { return (unsigned)r < 2 ? RECRAWL_NAMES[r] : "?"; }
 
 /* Case-insensitive, '-' equal to '_'. */
 static bool enum_eq(const char *s, const char *name) {
@@ -242,7 +236,8 @@ static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
         ynode *node = yr_node(yr, Y_SCALAR, ev->start_mark);
         const char *value = (const char *)ev->data.scalar.value;
         size_t len = ev->data.scalar.length;
-        if (strlen(value) != len) return fail_at(yr->err, yr->file, line, column, "text may not contain a NUL character");
+        if (strlen(value) != len)
+            return fail_at(yr->err, yr->file, line, column, "text may not contain a NUL character");
         node->text = sl_arena_strndup(yr->arena, value, len);
         node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
         *out = node;
@@ -303,8 +298,7 @@ static const char *kind_word(const ynode *n) {
 
 /* A null scalar: "~", "null", "" (plain). */
 static bool is_null(const ynode *n) {
-    return n->kind == Y_SCALAR && n->plain &&
-           (!n->text[0] || !strcmp(n->text, "~") || !strcasecmp(n->text, "null"));
+    return n->kind == Y_SCALAR && n->plain && (!n->text[0] || !strcmp(n->text, "~") || !strcasecmp(n->text, "null"));
 }
 
 static int get_string(loader *ld, const char *key, const ynode *v, char **out) {
@@ -387,8 +381,10 @@ static int load_target(loader *ld, sl_crawler_def *d, const ynode *m) {
     const ynode *path = NULL, *table = NULL;
     for (size_t i = 0; i < m->n; i += 2) {
         const char *k = m->items[i]->text;
-        if (!strcmp(k, "path")) path = m->items[i + 1];
-        else if (!strcmp(k, "dynamodb")) table = m->items[i + 1];
+        if (!strcmp(k, "path"))
+            path = m->items[i + 1];
+        else if (!strcmp(k, "dynamodb"))
+            table = m->items[i + 1];
     }
     if (path && table) return FAIL(ld, table, "a target has either 'path' or 'dynamodb', not both");
     if (!path && !table) return FAIL(ld, m, "a target needs 'path' (a folder or s3:// prefix) or 'dynamodb' (a table)");
@@ -396,21 +392,27 @@ static int load_target(loader *ld, sl_crawler_def *d, const ynode *m) {
     if (pv->kind != Y_SCALAR || is_null(pv))
         return FAIL(ld, pv, "'%s' must be %s", path ? "path" : "dynamodb",
                     path ? "a folder or an s3:// prefix" : "a DynamoDB table name");
-    sl_crawl_target *t =
-        sl_crawler_def_add_target(d, path ? SL_CRAWL_TARGET_PATH : SL_CRAWL_TARGET_DYNAMODB, pv->text);
+    sl_crawl_target *t = sl_crawler_def_add_target(d, path ? SL_CRAWL_TARGET_PATH : SL_CRAWL_TARGET_DYNAMODB, pv->text);
     bool is_path = path != NULL;
     for (size_t i = 0; i < m->n; i += 2) {
         const ynode *key = m->items[i], *v = m->items[i + 1];
         const char *k = key->text;
         int rc = SL_OK;
         if (!strcmp(k, "path") || !strcmp(k, "dynamodb")) continue;
-        if (!strcmp(k, "endpoint")) rc = get_string(ld, k, v, &t->endpoint);
-        else if (!strcmp(k, "region")) rc = get_string(ld, k, v, &t->region);
-        else if (!strcmp(k, "profile")) rc = get_string(ld, k, v, &t->profile);
-        else if (is_path && !strcmp(k, "exclusions")) rc = get_string_list(ld, k, v, &t->exclusions, &t->n_exclusions);
-        else if (is_path && !strcmp(k, "sample_size")) rc = get_int(ld, k, v, &t->sample_size);
-        else if (!is_path && !strcmp(k, "scan_all")) rc = get_bool(ld, k, v, &t->scan_all);
-        else if (!is_path && !strcmp(k, "scan_rate")) rc = get_double(ld, k, v, &t->scan_rate);
+        if (!strcmp(k, "endpoint"))
+            rc = get_string(ld, k, v, &t->endpoint);
+        else if (!strcmp(k, "region"))
+            rc = get_string(ld, k, v, &t->region);
+        else if (!strcmp(k, "profile"))
+            rc = get_string(ld, k, v, &t->profile);
+        else if (is_path && !strcmp(k, "exclusions"))
+            rc = get_string_list(ld, k, v, &t->exclusions, &t->n_exclusions);
+        else if (is_path && !strcmp(k, "sample_size"))
+            rc = get_int(ld, k, v, &t->sample_size);
+        else if (!is_path && !strcmp(k, "scan_all"))
+            rc = get_bool(ld, k, v, &t->scan_all);
+        else if (!is_path && !strcmp(k, "scan_rate"))
+            rc = get_double(ld, k, v, &t->scan_rate);
         else if (!strcmp(k, "exclusions") || !strcmp(k, "sample_size") || !strcmp(k, "scan_all") ||
                  !strcmp(k, "scan_rate"))
             rc = FAIL(ld, key, "'%s' applies to %s targets only", k, is_path ? "dynamodb" : "path");
@@ -431,9 +433,12 @@ static const char TOP_KEYS[] = "name, database, description, table_prefix, targe
 static int load_enum(loader *ld, const char *key, const ynode *v, sl_crawler_def *d) {
     if (v->kind != Y_SCALAR) return FAIL(ld, v, "'%s' must be text, not %s", key, kind_word(v));
     bool ok;
-    if (!strcmp(key, "update_behavior")) ok = sl_crawl_update_parse(v->text, &d->update_behavior);
-    else if (!strcmp(key, "delete_behavior")) ok = sl_crawl_delete_parse(v->text, &d->delete_behavior);
-    else ok = sl_crawl_recrawl_parse(v->text, &d->recrawl);
+    if (!strcmp(key, "update_behavior"))
+        ok = sl_crawl_update_parse(v->text, &d->update_behavior);
+    else if (!strcmp(key, "delete_behavior"))
+        ok = sl_crawl_delete_parse(v->text, &d->delete_behavior);
+    else
+        ok = sl_crawl_recrawl_parse(v->text, &d->recrawl);
     if (ok) return SL_OK;
     const char *choices = !strcmp(key, "update_behavior")   ? "UPDATE_IN_DATABASE or LOG"
                           : !strcmp(key, "delete_behavior") ? "DEPRECATE_IN_DATABASE, DELETE_FROM_DATABASE or LOG"
@@ -449,14 +454,20 @@ static int load_def(loader *ld, const ynode *root, sl_crawler_def *d) {
         const ynode *key = root->items[i], *v = root->items[i + 1];
         const char *k = key->text;
         int rc = SL_OK;
-        if (!strcmp(k, "name")) rc = get_string(ld, k, v, &d->name);
-        else if (!strcmp(k, "database")) rc = get_string(ld, k, v, &d->database);
-        else if (!strcmp(k, "description")) rc = get_string(ld, k, v, &d->description);
-        else if (!strcmp(k, "table_prefix")) rc = get_string(ld, k, v, &d->table_prefix);
+        if (!strcmp(k, "name"))
+            rc = get_string(ld, k, v, &d->name);
+        else if (!strcmp(k, "database"))
+            rc = get_string(ld, k, v, &d->database);
+        else if (!strcmp(k, "description"))
+            rc = get_string(ld, k, v, &d->description);
+        else if (!strcmp(k, "table_prefix"))
+            rc = get_string(ld, k, v, &d->table_prefix);
         else if (!strcmp(k, "update_behavior") || !strcmp(k, "delete_behavior") || !strcmp(k, "recrawl"))
             rc = load_enum(ld, k, v, d);
-        else if (!strcmp(k, "add_new_columns_only")) rc = get_bool(ld, k, v, &d->add_new_columns_only);
-        else if (!strcmp(k, "combine_compatible_schemas")) rc = get_bool(ld, k, v, &d->combine_compatible_schemas);
+        else if (!strcmp(k, "add_new_columns_only"))
+            rc = get_bool(ld, k, v, &d->add_new_columns_only);
+        else if (!strcmp(k, "combine_compatible_schemas"))
+            rc = get_bool(ld, k, v, &d->combine_compatible_schemas);
         else if (!strcmp(k, "sample_size")) {
             rc = get_int(ld, k, v, &d->sample_size);
             if (!rc && (d->sample_size < 0 || d->sample_size > 249))
@@ -523,7 +534,8 @@ int sl_crawler_def_get(sl_catalog *cat, const char *name, sl_crawler_def *out, s
     if (rc) return rc;
     char where[300];
     snprintf(where, sizeof where, "crawler '%.200s' (stored)", name);
-    rc = sl_crawler_def_parse(where, c.definition ? c.definition : "", c.definition ? strlen(c.definition) : 0, out, err);
+    rc = sl_crawler_def_parse(where, c.definition ? c.definition : "", c.definition ? strlen(c.definition) : 0, out,
+                              err);
     sl_catalog_crawler_free(&c);
     return rc;
 }
@@ -636,8 +648,10 @@ static void yaml_str(sl_buf *out, const char *s) {
             }
             bool printable = cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
                              (cp >= 0xE000 && cp <= 0xFFFD && cp != 0xFEFF) || cp >= 0x10000;
-            if (printable) sl_buf_add(out, p, n);
-            else sl_buf_printf(out, "\\u%04X", cp);
+            if (printable)
+                sl_buf_add(out, p, n);
+            else
+                sl_buf_printf(out, "\\u%04X", cp);
             p += n;
         }
     }
@@ -716,8 +730,8 @@ char *sl_crawler_default_name(const sl_crawler_def *d) {
     sl_glue_name(first + start, end - start, 40, &seg);
     sl_buf b;
     sl_buf_init(&b, SL_BUF_UNLIMITED);
-    sl_buf_printf(&b, "%s-%s%s%08x", d->database ? d->database : "crawl", seg.len ? seg.data : "",
-                  seg.len ? "-" : "", h);
+    sl_buf_printf(&b, "%s-%s%s%08x", d->database ? d->database : "crawl", seg.len ? seg.data : "", seg.len ? "-" : "",
+                  h);
     sl_buf_free(&seg);
     char *name = sl_buf_detach(&b);
     return name;

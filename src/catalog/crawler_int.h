@@ -27,10 +27,10 @@
 
 /* One table a target's data proposes, ready for the catalog. */
 typedef struct crawl_proposal {
-    sl_catalog_table table;       /* database, name, parameters, sd, partition keys */
-    sl_catalog_partition *parts;  /* values, sd (location, format, own columns), parameters */
+    sl_catalog_table table;      /* database, name, parameters, sd, partition keys */
+    sl_catalog_partition *parts; /* values, sd (location, format, own columns), parameters */
     size_t n_parts;
-    char *root;                   /* path targets: the target's folder URL (ending in '/'); NULL for DynamoDB */
+    char *root; /* path targets: the target's folder URL (ending in '/'); NULL for DynamoDB */
     /* Columns seen with different types in different partitions: a JSON
      * array [{"Column":…,"Types":[…],"Chosen":…}] or NULL. */
     char *conflicts_json;
@@ -42,10 +42,9 @@ void crawl_proposal_free(crawl_proposal *p);
 typedef struct crawl_run {
     const sl_crawler_def *def;
     const sl_crawl_opts *opts;
-    int threads;                 /* classification threads for local targets */
-    int remote_threads;          /* … for S3 targets (reads wait on the network) */
+    int threads;        /* classification threads for local targets */
+    int remote_threads; /* … for S3 targets (reads wait on the network) */
     sl_crawl_report *report;
-    int64_t now_ms;              /* when the crawl started */
 
     /* CRAWL_NEW_FOLDERS_ONLY: folders crawled before (sorted URLs) and the
      * folders this crawl classified (to remember on success). */
@@ -61,10 +60,15 @@ typedef struct crawl_run {
     _Atomic uint64_t listed, classified, to_classify, items;
     _Atomic uint64_t list_requests, get_requests, ddb_requests;
 
-    pthread_mutex_t lock;        /* guards report->skipped */
+    pthread_mutex_t lock; /* guards report->skipped */
     uint64_t last_progress_ms;
-    const char *target;          /* being crawled, for progress */
+    const char *target; /* being crawled, for progress */
 } crawl_run;
+
+/* Has the caller asked the crawl to stop (sl_crawl_opts.cancel)? */
+bool crawl_cancelled(const crawl_run *r);
+/* The error a stopped crawl ends with. */
+int crawl_stopped_error(sl_error *err);
 
 /* Report progress (rate-limited to ~10 per second unless force). */
 void crawl_progress(crawl_run *r, sl_crawl_phase phase, bool force);

@@ -44,8 +44,8 @@
 
 typedef struct objsrc {
     crawl_run *run;
-    sl_store *store;  /* local */
-    sl_s3 *s3;        /* s3:// */
+    sl_store *store; /* local */
+    sl_s3 *s3;       /* s3:// */
     char *bucket;
     size_t url_prefix_len; /* strlen("s3://bucket/") */
     char region[64];       /* s3: as resolved, for the tables' parameters */
@@ -56,8 +56,8 @@ typedef struct object {
     char *url;
     const char *key; /* relative to the target root (points into url) */
     uint64_t size;
-    size_t folder_len; /* bytes of key up to and including the last '/' */
-    bool classify;     /* to be read */
+    size_t folder_len;       /* bytes of key up to and including the last '/' */
+    bool classify;           /* to be read */
     sl_classify_result *cls; /* owned when classify, else borrowed or NULL */
     bool borrowed;
     const char *skip_reason; /* static text, when not classified on purpose */
@@ -170,7 +170,7 @@ static void classify_one(pool *p, object *o) {
 static void *pool_worker(void *arg) {
     pool *p = arg;
     for (;;) {
-        if (atomic_load(&p->stop)) break;
+        if (atomic_load(&p->stop) || crawl_cancelled(p->run)) break;
         size_t i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n_todo) break;
         classify_one(p, &p->objs[p->todo[i]]);
@@ -199,8 +199,7 @@ static int classify_all(crawl_run *r, objsrc *src, object *objs, size_t n, sl_er
     for (; started < n_threads; started++)
         if (pthread_create(&th[started], NULL, pool_worker, &p) != 0) break;
     if (started == 0 && p.n_todo) { /* no thread at all: do it here */
-        atomic_fetch_add(&p.finished, 0);
-        for (size_t i = 0; i < p.n_todo && !p.rc; i++)
+        for (size_t i = 0; i < p.n_todo && !p.rc && !crawl_cancelled(r); i++)
             classify_one(&p, &objs[p.todo[i]]);
     }
     crawl_progress(r, SL_CRAWL_CLASSIFYING, true);
@@ -227,6 +226,7 @@ static int classify_all(crawl_run *r, objsrc *src, object *objs, size_t n, sl_er
     pthread_cond_destroy(&p.done);
     crawl_progress(r, SL_CRAWL_CLASSIFYING, true);
     if (p.rc && err) *err = p.err;
+    if (!p.rc && crawl_cancelled(r)) return crawl_stopped_error(err);
     return p.rc;
 }
 
@@ -234,11 +234,12 @@ static int classify_all(crawl_run *r, objsrc *src, object *objs, size_t n, sl_er
 
 typedef struct target_root {
     bool s3;
-    char *url;      /* folder URL ending in '/': "s3://b/p/" or "/abs/dir/" */
-    char *bucket;   /* s3 */
-    char *prefix;   /* s3: the key prefix ("" or ending in '/') */
-    char *single;   /* local: the target is this one file (relative name), else NULL */
-    char *name;     /* Glue's name for a table rooted at the target: the last folder, or the bucket */
+    char *url;         /* folder URL ending in '/': "s3://b/p/" or "/abs/dir/" */
+    char *bucket;      /* s3 */
+    char *prefix;      /* s3: the key prefix ("" or ending in '/') */
+    char *single;      /* the target is this one object (its name in url), else NULL */
+    bool key_was_file; /* s3: the path did not end in '/' (it may name one object) */
+    char *name;        /* Glue's name for a table rooted at the target: the last folder, or the bucket */
 } target_root;
 
 static void root_free(target_root *t) {
@@ -271,7 +272,10 @@ static int resolve_root(const sl_crawl_target *t, target_root *out, sl_error *er
         size_t n = strlen(key);
         out->prefix = sl_xmalloc(n + 2);
         memcpy(out->prefix, key, n);
-        if (n && key[n - 1] != '/') out->prefix[n++] = '/';
+        if (n && key[n - 1] != '/') {
+            out->prefix[n++] = '/';
+            out->key_was_file = true;
+        }
         out->prefix[n] = 0;
         free(key);
         out->s3 = true;
@@ -311,8 +315,43 @@ static void add_object(object **objs, size_t *n, size_t *cap, char *url, size_t 
     o->folder_len = slash ? (size_t)(slash - o->key) + 1 : 0;
 }
 
-static int list_target(crawl_run *r, const target_root *root, objsrc *src, object **objs, size_t *n,
-                       sl_error *err) {
+/* An S3 path with nothing below it that names one object: the target is
+ * that object, in its parent folder (one HEAD request). */
+static int s3_single_object(crawl_run *r, target_root *root, objsrc *src, object **objs, size_t *n, size_t *cap,
+                            sl_error *err) {
+    size_t plen = strlen(root->prefix);
+    if (!root->key_was_file || plen < 2) return SL_OK;
+    char *key = sl_xstrndup(root->prefix, plen - 1); /* without the '/' added */
+    sl_s3_object o;
+    atomic_fetch_add(&r->get_requests, 1);
+    int rc = sl_s3_head(src->s3, root->bucket, key, &o, err);
+    if (rc == SL_ENOTFOUND) {
+        sl_error_clear(err);
+        free(key);
+        return SL_OK;
+    }
+    if (!rc) {
+        char *slash = strrchr(key, '/');
+        size_t parent = slash ? (size_t)(slash - key) + 1 : 0;
+        root->prefix[parent] = 0;
+        free(root->url);
+        size_t len = strlen(root->bucket) + parent + 7;
+        root->url = sl_xmalloc(len);
+        snprintf(root->url, len, "s3://%s/%s", root->bucket, root->prefix);
+        free(root->name);
+        root->name = parent ? last_segment(root->prefix) : sl_xstrdup(root->bucket);
+        size_t ulen = strlen(root->url) + strlen(key + parent) + 1;
+        char *url = sl_xmalloc(ulen);
+        snprintf(url, ulen, "%s%s", root->url, key + parent);
+        add_object(objs, n, cap, url, strlen(root->url), o.size);
+        root->single = sl_xstrdup(key + parent);
+        sl_s3_object_free(&o);
+    }
+    free(key);
+    return rc;
+}
+
+static int list_target(crawl_run *r, target_root *root, objsrc *src, object **objs, size_t *n, sl_error *err) {
     size_t cap = 0, root_len = strlen(root->url);
     *objs = NULL;
     *n = 0;
@@ -322,6 +361,7 @@ static int list_target(crawl_run *r, const target_root *root, objsrc *src, objec
         atomic_fetch_add(&r->list_requests, (uint64_t)(l.pages > 0 ? l.pages : 1));
         if (rc == SL_ENOTFOUND)
             sl_error_set(err, rc, "target '%.200s': bucket '%.100s' does not exist", root->url, root->bucket);
+        if (!rc && l.count == 0) rc = s3_single_object(r, root, src, objs, n, &cap, err);
         for (size_t i = 0; !rc && i < l.count; i++) {
             size_t plen = strlen(root->prefix);
             if (strncmp(l.objects[i].key, root->prefix, plen) != 0 || !l.objects[i].key[plen]) continue;
@@ -353,9 +393,7 @@ static int list_target(crawl_run *r, const target_root *root, objsrc *src, objec
     return rc;
 }
 
-static int cmp_key(const void *a, const void *b) {
-    return strcmp(((const object *)a)->key, ((const object *)b)->key);
-}
+static int cmp_key(const void *a, const void *b) { return strcmp(((const object *)a)->key, ((const object *)b)->key); }
 
 /* ---- which objects to read ---- */
 
@@ -418,7 +456,7 @@ static void choose(crawl_run *r, const target_root *root, const sl_crawl_target 
     size_t *idx = sl_xmalloc((n ? n : 1) * sizeof *idx), m = 0;
     for (size_t i = 0; i < n; i++)
         if (objs[i].classify) idx[m++] = i;
-    qsort_r(idx, m, sizeof *idx, cmp_by_folder, objs);
+    if (m > 1) qsort_r(idx, m, sizeof *idx, cmp_by_folder, objs);
     for (size_t i = 0; i < m;) {
         size_t j = i + 1;
         const object *first = &objs[idx[i]];
@@ -459,17 +497,13 @@ static void note_new_folders(crawl_run *r, const target_root *root, const object
         sl_buf_reset(&folder);
         sl_buf_adds(&folder, root->url);
         sl_buf_add(&folder, o->key, o->folder_len);
-        bool dup = false;
-        for (size_t k = r->n_new_folders; k-- > 0 && !dup;)
-            dup = !strcmp(r->new_folders[k], folder.data);
-        if (!dup) {
-            if (r->n_new_folders == r->cap_new_folders)
-                r->new_folders = sl_xrealloc(r->new_folders, (r->cap_new_folders = r->cap_new_folders
-                                                                                     ? r->cap_new_folders * 2
-                                                                                     : 64) *
-                                                                 sizeof *r->new_folders);
-            r->new_folders[r->n_new_folders++] = sl_xstrdup(folder.data);
+        /* a folder may come back after its sub-folders' keys: duplicates are
+         * dropped when the folders are remembered */
+        if (r->n_new_folders == r->cap_new_folders) {
+            r->cap_new_folders = r->cap_new_folders ? r->cap_new_folders * 2 : 64;
+            r->new_folders = sl_xrealloc(r->new_folders, r->cap_new_folders * sizeof *r->new_folders);
         }
+        r->new_folders[r->n_new_folders++] = sl_xstrdup(folder.data);
         prev = o->key;
         prev_len = o->folder_len;
     }
@@ -579,7 +613,8 @@ static void propose_file_table(crawl_run *r, const target_root *root, const objs
     ct->database = sl_xstrdup(r->def->database);
     ct->name = sl_xstrdup(t->name);
     ct->table_type = sl_xstrdup("EXTERNAL_TABLE");
-    char *location = join_url(root->url, t->location);
+    /* a target naming one object: the table is that object */
+    char *location = join_url(root->url, !t->location[0] && root->single ? root->single : t->location);
     file_params(&ct->parameters, t, t->records, t->objects, t->bytes, r->def->name);
     if (src->s3) {
         /* how a job reading the table through the catalog reaches the store */
@@ -616,8 +651,7 @@ static void propose_file_table(crawl_run *r, const target_root *root, const objs
 /* Path targets                                                        */
 /* ================================================================== */
 
-static int open_source(crawl_run *r, const sl_crawl_target *t, const target_root *root, objsrc *src,
-                       sl_error *err) {
+static int open_source(crawl_run *r, const sl_crawl_target *t, const target_root *root, objsrc *src, sl_error *err) {
     memset(src, 0, sizeof *src);
     src->run = r;
     if (!root->s3) return sl_store_open(root->url, NULL, &src->store, err);
@@ -659,7 +693,7 @@ int crawl_scan_path(crawl_run *r, const sl_crawl_target *t, sl_error *err) {
     crawl_progress(r, SL_CRAWL_LISTING, true);
     rc = list_target(r, &root, &src, &objs, &n, err);
     if (rc) goto out;
-    qsort(objs, n, sizeof *objs, cmp_key);
+    if (n > 1) qsort(objs, n, sizeof *objs, cmp_key);
     for (; n_globs < t->n_exclusions; n_globs++)
         if ((rc = sl_glob_compile(t->exclusions[n_globs], &globs[n_globs], err))) goto out;
     choose(r, &root, t, objs, n, globs, n_globs);
@@ -684,7 +718,7 @@ int crawl_scan_path(crawl_run *r, const sl_crawl_target *t, sl_error *err) {
         const char *reason = res.skipped[i].reason;
         /* a more precise reason we know ourselves */
         object probe = {.key = key};
-        const object *o = bsearch(&probe, objs, n, sizeof *objs, cmp_key);
+        const object *o = n ? bsearch(&probe, objs, n, sizeof *objs, cmp_key) : NULL;
         if (o && o->skip_reason) reason = o->skip_reason;
         char *url = join_url(root.url, key);
         crawl_skip(r, url, reason);
@@ -728,7 +762,8 @@ static int describe_with_arn(crawl_run *r, sl_ddb *c, const sl_aws_config *cfg, 
     sl_buf_addc(&body, '}');
     sl_aws_ctx ctx;
     sl_aws_ctx_init(&ctx, sl_ddb_http(c), &cfg->creds, cfg->region, "dynamodb");
-    sl_http_header headers[] = {{"Content-Type", DDB_CONTENT_TYPE}, {"X-Amz-Target", "DynamoDB_20120810.DescribeTable"}};
+    sl_http_header headers[] = {{"Content-Type", DDB_CONTENT_TYPE},
+                                {"X-Amz-Target", "DynamoDB_20120810.DescribeTable"}};
     char what[320];
     snprintf(what, sizeof what, "DescribeTable %.256s", table);
     sl_aws_request req = {
@@ -811,8 +846,8 @@ int crawl_scan_dynamodb(crawl_run *r, const sl_crawl_target *t, sl_error *err) {
     if (!rc) rc = describe_with_arn(r, c, &cfg, t->path, &info, &arn, err);
     /* Glue's scanRate: a share of the provisioned read capacity; on-demand
      * tables have none to share, so they are read without a limit. */
-    double rate = info.on_demand || info.read_capacity <= 0 ? 0 : (t->scan_rate > 0 ? t->scan_rate : 0.5) *
-                                                                       info.read_capacity;
+    double rate =
+        info.on_demand || info.read_capacity <= 0 ? 0 : (t->scan_rate > 0 ? t->scan_rate : 0.5) * info.read_capacity;
     char *start_key = NULL;
     uint64_t items = 0, failed_items = 0;
     while (!rc) {
@@ -839,6 +874,10 @@ int crawl_scan_dynamodb(crawl_run *r, const sl_crawl_target *t, sl_error *err) {
         start_key = page.last_key;
         crawl_progress(r, SL_CRAWL_SCANNING, false);
         if (!start_key || !t->scan_all) break;
+        if (crawl_cancelled(r)) {
+            rc = crawl_stopped_error(err);
+            break;
+        }
         if (rate > 0) sleep_seconds(page.consumed / rate);
     }
     free(start_key);

@@ -13,6 +13,7 @@
  * unchanged but for the crawl's history row), 2 usage or definition error.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ static void crawl_usage(FILE *out) {
             "  --threads N                   objects classified at once (default: one per core; 64 for S3)\n"
             "  --json                        print the crawl as one JSON object on stdout\n"
             "  --quiet, -q                   print nothing but errors\n\n"
+            "Ctrl-C stops a crawl (recorded as STOPPED; nothing applied).\n"
             "exit status: 0 the crawl completed, 1 it failed (nothing changed but its history), 2 usage error.\n",
             SL_CATALOG_DEFAULT_PATH);
 }
@@ -229,6 +231,25 @@ static int finish_cli_def(crawl_args *a, sl_error *err) {
     return sl_crawler_def_check(d, err);
 }
 
+/* ---- stopping: the first Ctrl-C ends the crawl STOPPED, a second one kills ---- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void catch_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* ---- progress on a terminal ---- */
 
 static void on_progress(void *ud, const sl_crawl_progress *p) {
@@ -279,10 +300,10 @@ static void print_summary(const sl_crawl_report *r) {
                 snprintf(parts, sizeof parts, "%zu (+%zu", t->n_partitions, t->partitions_added);
             else
                 snprintf(parts, sizeof parts, "%zu", t->n_partitions);
-            if (t->partitions_removed) snprintf(parts + strlen(parts), sizeof parts - strlen(parts), " -%zu",
-                                                t->partitions_removed);
-            if (t->partitions_updated) snprintf(parts + strlen(parts), sizeof parts - strlen(parts), " ~%zu",
-                                                t->partitions_updated);
+            if (t->partitions_removed)
+                snprintf(parts + strlen(parts), sizeof parts - strlen(parts), " -%zu", t->partitions_removed);
+            if (t->partitions_updated)
+                snprintf(parts + strlen(parts), sizeof parts - strlen(parts), " ~%zu", t->partitions_updated);
             if (t->partitions_added || t->partitions_removed || t->partitions_updated) strcat(parts, ")");
             printf("  %-*s  %-*s  %-*s  %7zu  %10s  %s\n", (int)wa, sl_crawl_action_name(t->action), (int)wn, t->name,
                    (int)wc, t->classification ? t->classification : "-", t->n_columns, parts,
@@ -328,8 +349,9 @@ int sl_cmd_crawl(int argc, char **argv) {
     if (!rc && a.crawler) {
         rc = sl_crawler_def_get(cat, a.crawler, &def, &err);
         if (rc == SL_ENOTFOUND)
-            fprintf(stderr, "sluice crawl: no crawler '%s' is stored in %s (`sluice catalog crawls` lists past "
-                            "crawls; a crawler file or a command-line crawl stores one)\n",
+            fprintf(stderr,
+                    "sluice crawl: no crawler '%s' is stored in %s (`sluice catalog crawls` lists past "
+                    "crawls; a crawler file or a command-line crawl stores one)\n",
                     a.crawler, path);
     }
     if (!rc && !a.crawler) {
@@ -349,7 +371,8 @@ int sl_cmd_crawl(int argc, char **argv) {
     }
 
     bool tty = !a.quiet && isatty(STDERR_FILENO);
-    sl_crawl_opts o = {.threads = a.threads, .progress = tty ? on_progress : NULL};
+    sl_crawl_opts o = {.threads = a.threads, .progress = tty ? on_progress : NULL, .cancel = &stop_requested};
+    catch_signals();
     rc = sl_crawler_run(cat, &def, &o, &rep, &err);
     if (tty) fprintf(stderr, "\r\033[K");
     if (rc) {

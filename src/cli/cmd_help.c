@@ -132,9 +132,11 @@ int sl_cmd_help(int argc, char **argv) {
         char *args[] = {(char *)topic, "--help", NULL};
         sl_buf_free(&b);
         return sl_cmd_search(2, args);
-    } else if (!strcmp(topic, "catalog")) {
+    } else if (!strcmp(topic, "catalog") || !strcmp(topic, "crawl") || !strcmp(topic, "cp")) {
         char *args[] = {(char *)topic, "--help", NULL};
         sl_buf_free(&b);
+        if (!strcmp(topic, "crawl")) return sl_cmd_crawl(2, args);
+        if (!strcmp(topic, "cp")) return sl_cmd_cp(2, args);
         return sl_cmd_catalog(2, args);
     } else if (!strcmp(topic, "help")) {
         sl_cli_usage(stdout);

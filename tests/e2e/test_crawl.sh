@@ -289,6 +289,9 @@ else
   jcheck "S3 partition locations" s3parts.json '[p["StorageDescriptor"]["Location"] for p in d["Partitions"]] == ["s3://crawl/lake/orders/year=2024/month=02/", "s3://crawl/lake/orders/year=2024/month=03/"]'
   n=$(read_back s3orders s3lake orders)
   if [ "$n" = "25" ]; then pass "a job reads the crawled S3 table through the catalog"; else fail "a job reads the crawled S3 table through the catalog (got $n records, wanted 25)"; fi
+  expect_exit 0 "crawl one S3 object" "$S" crawl --database s3one --path s3://crawl/lake/metrics/m.tsv --endpoint "$ep" --json
+  cp "$WORK/.out" s3one.json
+  jcheck "… a table of that object, read with one HEAD and one GET" s3one.json '[(t["Classification"], t["Location"]) for t in d["Tables"]] == [("csv", "s3://crawl/lake/metrics/m.tsv")] and d["Requests"]["Get"] == 2'
   # drift on S3: a new partition with a new column
   printf '{"order_id":9,"qty":1.5,"item":"z","tags":[],"ship":{"city":"c","zip":"z"},"coupon":"q","vip":true}\n' > vip.json
   check "upload a new partition" "$S" cp vip.json s3://crawl/lake/orders/year=2024/month=04/part-0.json --endpoint "$ep" --quiet

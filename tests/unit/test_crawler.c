@@ -5,7 +5,7 @@
  * added, int widened to double, type conflicts, folders and tables gone
  * (deprecate, delete, log), LOG updates, add_new_columns_only, new folders
  * only, exclusions, sample sizes, name clashes, and a failed crawl that
- * leaves the catalog as it was. */
+ * leaves the catalog as it was, and one stopped before it finished. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,7 +137,8 @@ static bool table_exists(fixture *f, const char *name) {
  * target holding several tables). */
 static void lake_fixture(fixture *f) {
     put(f, "notes/n.csv", "when,text\n2024-01-01,hello\n2024-01-02,world\n");
-    put(f, "sales/year=2024/month=01/a.json", "{\"id\":1,\"amount\":2,\"item\":\"pen\"}\n{\"id\":2,\"amount\":5,\"item\":\"ink\"}\n");
+    put(f, "sales/year=2024/month=01/a.json",
+        "{\"id\":1,\"amount\":2,\"item\":\"pen\"}\n{\"id\":2,\"amount\":5,\"item\":\"ink\"}\n");
     put(f, "sales/year=2024/month=02/a.json", "{\"id\":3,\"amount\":7,\"item\":\"pad\"}\n");
     put(f, "people/people.csv", "id|name|age\n1|ann|30\n2|bob|41\n3|cy|52\n");
 }
@@ -267,8 +268,7 @@ static void test_def_errors(void **state) {
     (void)state;
     expect_error("", SL_EINVAL, 1, 1, "empty");
     expect_error("- a\n", SL_EINVAL, 1, 1, "is a mapping");
-    expect_error("name: n\ndatabase: d\ntargets: [{path: x}]\ncolour: red\n", SL_EINVAL, 4, 1,
-                 "unknown key 'colour'");
+    expect_error("name: n\ndatabase: d\ntargets: [{path: x}]\ncolour: red\n", SL_EINVAL, 4, 1, "unknown key 'colour'");
     expect_error("name: n\ndatabase: d\ntargets:\n  - path: x\n    sample: 3\n", SL_EINVAL, 5, 5,
                  "unknown key 'sample' in a target");
     expect_error("name: n\ndatabase: d\n", SL_EINVAL, 1, 1, "no 'targets'");
@@ -279,8 +279,7 @@ static void test_def_errors(void **state) {
     expect_error("name: n\ndatabase: d\ntargets:\n  - {exclusions: [a]}\n", SL_EINVAL, 4, 5, "needs 'path'");
     expect_error("name: n\ndatabase: d\ntargets:\n  - {path: x, sample_size: 300}\n", SL_EINVAL, 4, 28,
                  "between 1 and 249");
-    expect_error("name: n\ndatabase: d\ntargets:\n  - {dynamodb: t, scan_rate: 2}\n", SL_EINVAL, 4, 30,
-                 "0.1 and 1.5");
+    expect_error("name: n\ndatabase: d\ntargets:\n  - {dynamodb: t, scan_rate: 2}\n", SL_EINVAL, 4, 30, "0.1 and 1.5");
     expect_error("name: n\ndatabase: d\ntargets:\n  - {dynamodb: t, scan_all: maybe}\n", SL_EINVAL, 4, 29,
                  "true or false");
     expect_error("name: n\ndatabase: d\ntargets:\n  - {dynamodb: t, exclusions: [a]}\n", SL_EINVAL, 4, 19,
@@ -513,7 +512,7 @@ static void test_add_new_columns_only(void **state) {
     assert_int_equal(result("t")->action, SL_CRAWL_TABLE_UPDATED);
     sl_catalog_table t = {0};
     get_table(f, "t", &t);
-    assert_string_equal(column_type(&t, "x"), "int");  /* kept */
+    assert_string_equal(column_type(&t, "x"), "int");       /* kept */
     assert_string_equal(column_type(&t, "gone"), "string"); /* kept */
     assert_string_equal(column_type(&t, "extra"), "boolean");
     assert_int_equal(t.sd.columns.count, 4);
@@ -665,6 +664,29 @@ static void test_failed_crawl_changes_nothing(void **state) {
     sl_crawler_def_free(&d);
 }
 
+static void test_stopped_crawl(void **state) {
+    fixture *f = *state;
+    lake_fixture(f);
+    sl_crawler_def d;
+    def_init(&d, f, NULL);
+    volatile sig_atomic_t stop = 1;
+    sl_crawl_opts o = {.threads = 2, .cancel = &stop};
+    sl_crawl_report rep;
+    sl_error err;
+    sl_error_clear(&err);
+    assert_int_equal(sl_crawler_run(f->cat, &d, &o, &rep, &err), SL_ELIMIT);
+    assert_non_null(strstr(err.message, "stopped"));
+    assert_string_equal(rep.crawl.status, "STOPPED");
+    assert_int_equal(rep.objects_classified, 0);
+    sl_crawl_report_free(&rep);
+    assert_false(table_exists(f, "sales"));
+    sl_catalog_crawl_list l = {0};
+    assert_int_equal(sl_catalog_list_crawls(f->cat, "c1", 0, &l, NULL), 0);
+    assert_string_equal(l.items[0].status, "STOPPED");
+    sl_catalog_crawl_list_free(&l);
+    sl_crawler_def_free(&d);
+}
+
 static void test_compressed_and_single_file(void **state) {
     fixture *f = *state;
     put(f, "one/data.json", "{\"k\":\"v\"}\n");
@@ -673,6 +695,9 @@ static void test_compressed_and_single_file(void **state) {
     crawl_ok(f, &d);
     assert_int_equal(last.n_tables, 1);
     assert_int_equal(last.objects_classified, 1);
+    char want[512];
+    snprintf(want, sizeof want, "%s/one/data.json", f->data);
+    assert_string_equal(last.tables[0].location, want);
     sl_crawler_def_free(&d);
 
     /* gzip: compressionType gzip, compressed storage */
@@ -714,6 +739,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_exclusions_and_samples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_clash_and_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_crawl_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stopped_crawl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compressed_and_single_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_all);
