@@ -108,6 +108,9 @@ static int push(worker *w, sl_node *node, sl_batch *b, const sl_split *split, sl
         b->locs = all_locs;
         b->count = all_count;
         b->cap = all_cap;
+        if (!ports && node->child_ports[c] >= 0 && all_count) /* a multi-output node must tag its records */
+            return sl_error_set(err, SL_EINVAL, "internal error: node '%s' did not say which output its records "
+                                "leave on", node->name);
         if (ports && node->child_ports[c] >= 0) { /* this edge carries one output port */
             uint16_t want = (uint16_t)node->child_ports[c];
             unsigned char *keep = sl_arena_alloc(&b->arena, all_count ? all_count : 1);
