@@ -65,11 +65,11 @@ build/asan/sluice: src/cli/main.c build/asan/libsluice.a
 
 build/tests/%: tests/unit/%.c build/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(OPT) $(DEFS) $(INC) -Itests $< build/libsluice.a $(LIBS) -lcmocka -o $@
+	$(CC) $(CSTD) $(WARN) $(OPT) $(DEFS) $(INC) -Itests -MMD -MP $< build/libsluice.a $(LIBS) -lcmocka -o $@
 
 build/asan/tests/%: tests/unit/%.c build/asan/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(DEFS) $(INC) -Itests $< build/asan/libsluice.a $(LIBS) -lcmocka -o $@
+	$(CC) $(CSTD) $(WARN) $(ASAN_FLAGS) $(DEFS) $(INC) -Itests -MMD -MP $< build/asan/libsluice.a $(LIBS) -lcmocka -o $@
 
 # libFuzzer targets: clang; the library is compiled once with coverage
 # instrumentation (fuzzer-no-link) and linked into every target.
@@ -116,4 +116,4 @@ format:
 clean:
 	rm -rf build
 
--include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(UNIT_REL:=.d) $(UNIT_ASAN:=.d)

@@ -176,6 +176,50 @@ static char *col_dup(sqlite3_stmt *st, int i) {
     return s ? sl_xstrdup((const char *)s) : NULL;
 }
 
+/* Fills item (one struct of what is being read, zeroed) from the current
+ * row of st; ctx is the caller's. */
+typedef int row_loader(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err);
+
+/* Step the bound statement st to its end, appending an item of item_size
+ * bytes per row to *items (a growing array, *count of them) filled by load;
+ * finalizes st. On error the items loaded so far stay for the caller to
+ * free. */
+static int load_rows(sl_catalog *cat, sqlite3_stmt *st, const char *doing, row_loader *load, const void *ctx,
+                     size_t item_size, void **items, size_t *count, sl_error *err) {
+    char *array = *items;
+    size_t cap = *count;
+    int rc;
+    while ((rc = step(cat, st, doing, err)) == 1) {
+        if (*count == cap) array = sl_xrealloc(array, (cap = cap ? cap * 2 : 8) * item_size);
+        void *item = array + *count * item_size;
+        memset(item, 0, item_size);
+        if ((rc = load(cat, st, ctx, item, err))) break;
+        (*count)++;
+    }
+    sqlite3_finalize(st);
+    *items = array;
+    return rc;
+}
+
+/* Load the row of the query sql whose ?1 is name into item; SL_ENOTFOUND
+ * ("<kind> 'name' not found") when there is none. */
+static int load_named(sl_catalog *cat, const char *sql, const char *kind, const char *name, row_loader *load,
+                      void *item, sl_error *err) {
+    sqlite3_stmt *st;
+    int rc = prepare(cat, sql, &st, err);
+    if (rc) return rc;
+    bind_text(st, 1, name);
+    char doing[64];
+    snprintf(doing, sizeof doing, "reading a %s", kind);
+    rc = step(cat, st, doing, err);
+    if (rc == 1)
+        rc = load(cat, st, NULL, item, err);
+    else if (rc == 0)
+        rc = sl_error_set(err, SL_ENOTFOUND, "%s '%s' not found", kind, name);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- transactions (nesting with savepoints) ---- */
 
 static int tx_begin(sl_catalog *cat, sl_error *err) {
@@ -384,8 +428,9 @@ int sl_catalog_create_database(sl_catalog *cat, const sl_catalog_database *db, u
     return rc;
 }
 
-static int load_database(sl_catalog *cat, sqlite3_stmt *st, sl_catalog_database *out, sl_error *err) {
+static int load_database(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err) {
     /* columns: name, create_time, doc */
+    sl_catalog_database *out = item;
     const char *doc = (const char *)sqlite3_column_text(st, 2);
     sl_error perr;
     sl_error_clear(&perr);
@@ -401,17 +446,8 @@ static int load_database(sl_catalog *cat, sqlite3_stmt *st, sl_catalog_database 
 int sl_catalog_get_database(sl_catalog *cat, const char *name, sl_catalog_database *out, sl_error *err) {
     memset(out, 0, sizeof *out);
     char *lname = lower_dup(name);
-    sqlite3_stmt *st;
-    int rc = prepare(cat, "SELECT name, create_time, doc FROM databases WHERE name = ?1", &st, err);
-    if (!rc) {
-        bind_text(st, 1, lname);
-        rc = step(cat, st, "reading a database", err);
-        if (rc == 1)
-            rc = load_database(cat, st, out, err);
-        else if (rc == 0)
-            rc = sl_error_set(err, SL_ENOTFOUND, "database '%s' not found", lname);
-        sqlite3_finalize(st);
-    }
+    int rc = load_named(cat, "SELECT name, create_time, doc FROM databases WHERE name = ?1", "database", lname,
+                        load_database, out, err);
     free(lname);
     return rc;
 }
@@ -421,13 +457,9 @@ int sl_catalog_list_databases(sl_catalog *cat, sl_catalog_database_list *out, sl
     sqlite3_stmt *st;
     int rc = prepare(cat, "SELECT name, create_time, doc FROM databases ORDER BY name", &st, err);
     if (rc) return rc;
-    size_t cap = 0;
-    while ((rc = step(cat, st, "listing databases", err)) == 1) {
-        if (out->count == cap) out->items = sl_xrealloc(out->items, (cap = cap ? cap * 2 : 8) * sizeof *out->items);
-        if ((rc = load_database(cat, st, &out->items[out->count], err))) break;
-        out->count++;
-    }
-    sqlite3_finalize(st);
+    void *items = NULL;
+    rc = load_rows(cat, st, "listing databases", load_database, NULL, sizeof *out->items, &items, &out->count, err);
+    out->items = items;
     if (rc) sl_catalog_database_list_free(out);
     return rc;
 }
@@ -552,7 +584,8 @@ static int load_table(sl_catalog *cat, sqlite3_stmt *st, int doc_col, sl_catalog
 }
 
 /* load_table for a TABLE_COLUMNS row: the row's columns win over the doc. */
-static int load_current_table(sl_catalog *cat, sqlite3_stmt *st, sl_catalog_table *out, sl_error *err) {
+static int load_current_table(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err) {
+    sl_catalog_table *out = item;
     int rc = load_table(cat, st, 6, out, err);
     if (rc) return rc;
     out->version_id = sqlite3_column_int64(st, 2);
@@ -610,69 +643,30 @@ static int put_version(sl_catalog *cat, int64_t table_id, int64_t version, int64
     return run_done(cat, st, "keeping a table version", err);
 }
 
-int sl_catalog_create_table(sl_catalog *cat, const sl_catalog_table *t, sl_error *err) {
+/* Create table t (create) or store t as its next version (SKIP_ARCHIVE in
+ * flags: as its current one), keeping the document in table_versions. */
+static int save_table(sl_catalog *cat, const sl_catalog_table *t, bool create, unsigned flags, int64_t *new_version,
+                      sl_error *err) {
     int rc = check_table(t, err);
     if (rc) return rc;
     char *ldb = lower_dup(t->database), *lname = lower_dup(t->name), *doc = NULL;
-    int64_t now = sl_catalog_now_ms(), db_id = 0, table_id = 0;
+    int64_t now = sl_catalog_now_ms(), db_id = 0, table_id = 0, version = 0, create_time = now;
     if ((rc = tx_begin(cat, err))) goto out;
-    rc = database_id(cat, ldb, &db_id, err);
-    if (!rc) {
-        int64_t existing;
-        rc = find_table(cat, ldb, lname, &existing, NULL, NULL, err);
-        if (!rc)
-            rc = sl_error_set(err, SL_EINVAL, "table '%s.%s' already exists", ldb, lname);
-        else if (rc == SL_ENOTFOUND)
-            rc = SL_OK;
-    }
-    if (!rc) {
-        sl_catalog_table tmp = *t;
-        tmp.database = ldb;
-        tmp.name = lname;
-        tmp.table_type = t->table_type ? t->table_type : "EXTERNAL_TABLE";
-        tmp.create_time = tmp.update_time = now;
-        tmp.version_id = 0;
-        if (tmp.deprecated && !tmp.deprecated_time) tmp.deprecated_time = now;
-        doc = table_doc(&tmp);
-        sqlite3_stmt *st;
-        rc = prepare(cat,
-                     "INSERT INTO tables(database_id, name, version, create_time, update_time, deprecated_time,"
-                     " location, classification, doc) VALUES(?1, ?2, 0, ?3, ?3, ?4, ?5, ?6, ?7)",
-                     &st, err);
+    if (create) {
+        rc = database_id(cat, ldb, &db_id, err);
         if (!rc) {
-            sqlite3_bind_int64(st, 1, db_id);
-            bind_text(st, 2, lname);
-            sqlite3_bind_int64(st, 3, now);
-            if (tmp.deprecated)
-                sqlite3_bind_int64(st, 4, tmp.deprecated_time);
-            else
-                sqlite3_bind_null(st, 4);
-            bind_text(st, 5, t->sd.location);
-            bind_text(st, 6, classification_of(t));
-            bind_text(st, 7, doc);
-            rc = run_done(cat, st, "creating a table", err);
-            table_id = sqlite3_last_insert_rowid(cat->db);
+            int64_t existing;
+            rc = find_table(cat, ldb, lname, &existing, NULL, NULL, err);
+            if (!rc)
+                rc = sl_error_set(err, SL_EINVAL, "table '%s.%s' already exists", ldb, lname);
+            else if (rc == SL_ENOTFOUND)
+                rc = SL_OK;
         }
+    } else {
+        rc = find_table(cat, ldb, lname, &table_id, &version, &create_time, err);
+        if (!rc && !(flags & SL_CATALOG_SKIP_ARCHIVE)) version++;
     }
-    if (!rc) rc = put_version(cat, table_id, 0, now, doc, err);
-    rc = tx_end(cat, rc, err);
-out:
-    free(doc);
-    free(ldb);
-    free(lname);
-    return rc;
-}
-
-int sl_catalog_update_table(sl_catalog *cat, const sl_catalog_table *t, unsigned flags, int64_t *new_version,
-                            sl_error *err) {
-    int rc = check_table(t, err);
-    if (rc) return rc;
-    char *ldb = lower_dup(t->database), *lname = lower_dup(t->name), *doc = NULL;
-    int64_t now = sl_catalog_now_ms(), table_id = 0, version = 0, create_time = 0;
-    if ((rc = tx_begin(cat, err))) goto out;
-    rc = find_table(cat, ldb, lname, &table_id, &version, &create_time, err);
     if (!rc) {
-        if (!(flags & SL_CATALOG_SKIP_ARCHIVE)) version++;
         sl_catalog_table tmp = *t;
         tmp.database = ldb;
         tmp.name = lname;
@@ -683,23 +677,29 @@ int sl_catalog_update_table(sl_catalog *cat, const sl_catalog_table *t, unsigned
         if (tmp.deprecated && !tmp.deprecated_time) tmp.deprecated_time = now;
         if (!tmp.deprecated) tmp.deprecated_time = 0;
         doc = table_doc(&tmp);
+        /* ?1 the database (create) or the table (update), ?2 name, ?3 version, ?4 now */
         sqlite3_stmt *st;
-        rc = prepare(cat,
-                     "UPDATE tables SET version = ?2, update_time = ?3, deprecated_time = ?4, location = ?5,"
-                     " classification = ?6, doc = ?7 WHERE id = ?1",
-                     &st, err);
+        rc =
+            prepare(cat,
+                    create ? "INSERT INTO tables(database_id, name, version, create_time, update_time, deprecated_time,"
+                             " location, classification, doc) VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)"
+                           : "UPDATE tables SET version = ?3, update_time = ?4, deprecated_time = ?5, location = ?6,"
+                             " classification = ?7, doc = ?8 WHERE id = ?1",
+                    &st, err);
         if (!rc) {
-            sqlite3_bind_int64(st, 1, table_id);
-            sqlite3_bind_int64(st, 2, version);
-            sqlite3_bind_int64(st, 3, now);
+            sqlite3_bind_int64(st, 1, create ? db_id : table_id);
+            bind_text(st, 2, lname);
+            sqlite3_bind_int64(st, 3, version);
+            sqlite3_bind_int64(st, 4, now);
             if (tmp.deprecated)
-                sqlite3_bind_int64(st, 4, tmp.deprecated_time);
+                sqlite3_bind_int64(st, 5, tmp.deprecated_time);
             else
-                sqlite3_bind_null(st, 4);
-            bind_text(st, 5, t->sd.location);
-            bind_text(st, 6, classification_of(t));
-            bind_text(st, 7, doc);
-            rc = run_done(cat, st, "updating a table", err);
+                sqlite3_bind_null(st, 5);
+            bind_text(st, 6, t->sd.location);
+            bind_text(st, 7, classification_of(t));
+            bind_text(st, 8, doc);
+            rc = run_done(cat, st, create ? "creating a table" : "updating a table", err);
+            if (create) table_id = sqlite3_last_insert_rowid(cat->db);
         }
     }
     if (!rc) rc = put_version(cat, table_id, version, now, doc, err);
@@ -710,6 +710,15 @@ out:
     free(ldb);
     free(lname);
     return rc;
+}
+
+int sl_catalog_create_table(sl_catalog *cat, const sl_catalog_table *t, sl_error *err) {
+    return save_table(cat, t, true, 0, NULL, err);
+}
+
+int sl_catalog_update_table(sl_catalog *cat, const sl_catalog_table *t, unsigned flags, int64_t *new_version,
+                            sl_error *err) {
+    return save_table(cat, t, false, flags, new_version, err);
 }
 
 int sl_catalog_get_table(sl_catalog *cat, const char *database, const char *name, sl_catalog_table *out,
@@ -725,7 +734,7 @@ int sl_catalog_get_table(sl_catalog *cat, const char *database, const char *name
         bind_text(st, 1, ldb);
         bind_text(st, 2, lname);
         rc = step(cat, st, "reading a table", err);
-        if (rc == 1) rc = load_current_table(cat, st, out, err);
+        if (rc == 1) rc = load_current_table(cat, st, NULL, out, err);
         sqlite3_finalize(st);
         if (rc == 0 && !out->name) {
             int64_t id;
@@ -751,13 +760,10 @@ int sl_catalog_list_tables(sl_catalog *cat, const char *database, sl_catalog_tab
                      &st, err);
     if (!rc) {
         sqlite3_bind_int64(st, 1, db_id);
-        size_t cap = 0;
-        while ((rc = step(cat, st, "listing tables", err)) == 1) {
-            if (out->count == cap) out->items = sl_xrealloc(out->items, (cap = cap ? cap * 2 : 8) * sizeof *out->items);
-            if ((rc = load_current_table(cat, st, &out->items[out->count], err))) break;
-            out->count++;
-        }
-        sqlite3_finalize(st);
+        void *items = NULL;
+        rc = load_rows(cat, st, "listing tables", load_current_table, NULL, sizeof *out->items, &items, &out->count,
+                       err);
+        out->items = items;
     }
     if (rc) sl_catalog_table_list_free(out);
     free(ldb);
@@ -800,7 +806,15 @@ out:
     return rc;
 }
 
-/* Versions: TABLE_COLUMNS-like rows (database, table, version, doc). */
+/* load_table for a row of query_versions: database, table, version, doc. */
+static int load_table_version(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err) {
+    sl_catalog_table *out = item;
+    int rc = load_table(cat, st, 3, out, err);
+    if (!rc) out->version_id = sqlite3_column_int64(st, 2);
+    return rc;
+}
+
+/* The versions of a table (only one when only_version >= 0). */
 static int query_versions(sl_catalog *cat, const char *database, const char *name, int64_t only_version,
                           sl_catalog_table_list *out, sl_error *err) {
     memset(out, 0, sizeof *out);
@@ -818,14 +832,10 @@ static int query_versions(sl_catalog *cat, const char *database, const char *nam
         bind_text(st, 2, ldb);
         bind_text(st, 3, lname);
         sqlite3_bind_int64(st, 4, only_version);
-        size_t cap = 0;
-        while ((rc = step(cat, st, "listing table versions", err)) == 1) {
-            if (out->count == cap) out->items = sl_xrealloc(out->items, (cap = cap ? cap * 2 : 8) * sizeof *out->items);
-            if ((rc = load_table(cat, st, 3, &out->items[out->count], err))) break;
-            out->items[out->count].version_id = sqlite3_column_int64(st, 2);
-            out->count++;
-        }
-        sqlite3_finalize(st);
+        void *items = NULL;
+        rc = load_rows(cat, st, "listing table versions", load_table_version, NULL, sizeof *out->items, &items,
+                       &out->count, err);
+        out->items = items;
     }
     if (rc) sl_catalog_table_list_free(out);
     free(ldb);
@@ -997,19 +1007,25 @@ int sl_catalog_add_partitions(sl_catalog *cat, const char *database, const char 
     return rc;
 }
 
-static int load_partition(sl_catalog *cat, sqlite3_stmt *st, const char *ldb, const char *ltable,
-                          sl_catalog_partition *out, sl_error *err) {
+/* The table a partition belongs to (load_partition's ctx). */
+typedef struct table_ref {
+    const char *ldb, *ltable;
+} table_ref;
+
+static int load_partition(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err) {
     /* columns: create_time, doc */
+    const table_ref *t = ctx;
+    sl_catalog_partition *out = item;
     const char *doc = (const char *)sqlite3_column_text(st, 1);
     sl_error perr;
     sl_error_clear(&perr);
     if (sl_catalog_partition_from_json(doc ? doc : "", doc ? strlen(doc) : 0, out, &perr))
         return sl_error_set(err, SL_EIO, "catalog %s: a partition of table '%s.%s' has a damaged definition: %s",
-                            cat->path, ldb, ltable, perr.message);
+                            cat->path, t->ldb, t->ltable, perr.message);
     free(out->database);
     free(out->table);
-    out->database = sl_xstrdup(ldb);
-    out->table = sl_xstrdup(ltable);
+    out->database = sl_xstrdup(t->ldb);
+    out->table = sl_xstrdup(t->ltable);
     out->create_time = sqlite3_column_int64(st, 0);
     return SL_OK;
 }
@@ -1029,7 +1045,7 @@ int sl_catalog_get_partition(sl_catalog *cat, const char *database, const char *
         bind_text(st, 2, key);
         rc = step(cat, st, "reading a partition", err);
         if (rc == 1) {
-            rc = load_partition(cat, st, ldb, ltable, out, err);
+            rc = load_partition(cat, st, &(table_ref){ldb, ltable}, out, err);
         } else if (rc == 0) {
             char desc[256];
             describe_values(values, n_values, desc, sizeof desc);
@@ -1060,14 +1076,10 @@ int sl_catalog_list_partitions(sl_catalog *cat, const char *database, const char
     if (!rc) {
         sqlite3_bind_int64(st, 1, table_id);
         bind_text(st, 2, prefix);
-        size_t cap = 0;
-        while ((rc = step(cat, st, "listing partitions", err)) == 1) {
-            if (out->count == cap)
-                out->items = sl_xrealloc(out->items, (cap = cap ? cap * 2 : 16) * sizeof *out->items);
-            if ((rc = load_partition(cat, st, ldb, ltable, &out->items[out->count], err))) break;
-            out->count++;
-        }
-        sqlite3_finalize(st);
+        void *items = NULL;
+        rc = load_rows(cat, st, "listing partitions", load_partition, &(table_ref){ldb, ltable}, sizeof *out->items,
+                       &items, &out->count, err);
+        out->items = items;
     }
     if (rc) sl_catalog_partition_list_free(out);
     free(prefix);
@@ -1125,8 +1137,9 @@ out:
 /* Connections                                                         */
 /* ================================================================== */
 
-static int load_connection(sl_catalog *cat, sqlite3_stmt *st, sl_catalog_connection *out, sl_error *err) {
+static int load_connection(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err) {
     /* columns: name, create_time, update_time, doc */
+    sl_catalog_connection *out = item;
     const char *doc = (const char *)sqlite3_column_text(st, 3);
     sl_error perr;
     sl_error_clear(&perr);
@@ -1185,17 +1198,8 @@ int sl_catalog_create_connection(sl_catalog *cat, const sl_catalog_connection *c
 
 int sl_catalog_get_connection(sl_catalog *cat, const char *name, sl_catalog_connection *out, sl_error *err) {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    int rc = prepare(cat, "SELECT name, create_time, update_time, doc FROM connections WHERE name = ?1", &st, err);
-    if (rc) return rc;
-    bind_text(st, 1, name);
-    rc = step(cat, st, "reading a connection", err);
-    if (rc == 1)
-        rc = load_connection(cat, st, out, err);
-    else if (rc == 0)
-        rc = sl_error_set(err, SL_ENOTFOUND, "connection '%s' not found", name);
-    sqlite3_finalize(st);
-    return rc;
+    return load_named(cat, "SELECT name, create_time, update_time, doc FROM connections WHERE name = ?1", "connection",
+                      name, load_connection, out, err);
 }
 
 int sl_catalog_list_connections(sl_catalog *cat, sl_catalog_connection_list *out, sl_error *err) {
@@ -1203,13 +1207,9 @@ int sl_catalog_list_connections(sl_catalog *cat, sl_catalog_connection_list *out
     sqlite3_stmt *st;
     int rc = prepare(cat, "SELECT name, create_time, update_time, doc FROM connections ORDER BY name", &st, err);
     if (rc) return rc;
-    size_t cap = 0;
-    while ((rc = step(cat, st, "listing connections", err)) == 1) {
-        if (out->count == cap) out->items = sl_xrealloc(out->items, (cap = cap ? cap * 2 : 8) * sizeof *out->items);
-        if ((rc = load_connection(cat, st, &out->items[out->count], err))) break;
-        out->count++;
-    }
-    sqlite3_finalize(st);
+    void *items = NULL;
+    rc = load_rows(cat, st, "listing connections", load_connection, NULL, sizeof *out->items, &items, &out->count, err);
+    out->items = items;
     if (rc) sl_catalog_connection_list_free(out);
     return rc;
 }
@@ -1255,28 +1255,19 @@ int sl_catalog_put_crawler(sl_catalog *cat, const sl_catalog_crawler *c, unsigne
     return rc;
 }
 
-static void load_crawler(sqlite3_stmt *st, sl_catalog_crawler *out) {
+static int load_crawler(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err) {
+    sl_catalog_crawler *out = item;
     out->name = col_dup(st, 0);
     out->definition = col_dup(st, 1);
     out->create_time = sqlite3_column_int64(st, 2);
     out->update_time = sqlite3_column_int64(st, 3);
+    return SL_OK;
 }
 
 int sl_catalog_get_crawler(sl_catalog *cat, const char *name, sl_catalog_crawler *out, sl_error *err) {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    int rc = prepare(cat, "SELECT name, definition, create_time, update_time FROM crawlers WHERE name = ?1", &st, err);
-    if (rc) return rc;
-    bind_text(st, 1, name);
-    rc = step(cat, st, "reading a crawler", err);
-    if (rc == 1) {
-        load_crawler(st, out);
-        rc = SL_OK;
-    } else if (rc == 0) {
-        rc = sl_error_set(err, SL_ENOTFOUND, "crawler '%s' not found", name);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    return load_named(cat, "SELECT name, definition, create_time, update_time FROM crawlers WHERE name = ?1", "crawler",
+                      name, load_crawler, out, err);
 }
 
 int sl_catalog_list_crawlers(sl_catalog *cat, sl_catalog_crawler_list *out, sl_error *err) {
@@ -1284,12 +1275,9 @@ int sl_catalog_list_crawlers(sl_catalog *cat, sl_catalog_crawler_list *out, sl_e
     sqlite3_stmt *st;
     int rc = prepare(cat, "SELECT name, definition, create_time, update_time FROM crawlers ORDER BY name", &st, err);
     if (rc) return rc;
-    size_t cap = 0;
-    while ((rc = step(cat, st, "listing crawlers", err)) == 1) {
-        if (out->count == cap) out->items = sl_xrealloc(out->items, (cap = cap ? cap * 2 : 8) * sizeof *out->items);
-        load_crawler(st, &out->items[out->count++]);
-    }
-    sqlite3_finalize(st);
+    void *items = NULL;
+    rc = load_rows(cat, st, "listing crawlers", load_crawler, NULL, sizeof *out->items, &items, &out->count, err);
+    out->items = items;
     if (rc) sl_catalog_crawler_list_free(out);
     return rc;
 }
@@ -1338,6 +1326,13 @@ int sl_catalog_state_get(sl_catalog *cat, const char *crawler, const char *key, 
     return rc;
 }
 
+static int load_param(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err) {
+    sl_catalog_param *out = item;
+    out->key = col_dup(st, 0);
+    out->value = col_dup(st, 1);
+    return SL_OK;
+}
+
 int sl_catalog_state_list(sl_catalog *cat, const char *crawler, const char *prefix, sl_catalog_params *out,
                           sl_error *err) {
     memset(out, 0, sizeof *out);
@@ -1349,14 +1344,9 @@ int sl_catalog_state_list(sl_catalog *cat, const char *crawler, const char *pref
     if (rc) return rc;
     bind_text(st, 1, crawler);
     bind_text(st, 2, prefix ? prefix : "");
-    size_t cap = 0;
-    while ((rc = step(cat, st, "listing crawler state", err)) == 1) {
-        if (out->count == cap) out->items = sl_xrealloc(out->items, (cap = cap ? cap * 2 : 16) * sizeof *out->items);
-        out->items[out->count].key = col_dup(st, 0);
-        out->items[out->count].value = col_dup(st, 1);
-        out->count++;
-    }
-    sqlite3_finalize(st);
+    void *items = NULL;
+    rc = load_rows(cat, st, "listing crawler state", load_param, NULL, sizeof *out->items, &items, &out->count, err);
+    out->items = items;
     if (rc) sl_catalog_params_free(out);
     return rc;
 }
@@ -1426,6 +1416,22 @@ int sl_catalog_save_crawl(sl_catalog *cat, sl_catalog_crawl *c, sl_error *err) {
     return SL_OK;
 }
 
+static int load_crawl(sl_catalog *cat, sqlite3_stmt *st, const void *ctx, void *item, sl_error *err) {
+    sl_catalog_crawl *c = item;
+    c->id = sqlite3_column_int64(st, 0);
+    c->crawler = col_dup(st, 1);
+    c->start_time = sqlite3_column_int64(st, 2);
+    c->end_time = sqlite3_column_int64(st, 3);
+    c->status = col_dup(st, 4);
+    c->message = col_dup(st, 5);
+    int64_t *counts[] = {&c->tables_created,   &c->tables_updated,     &c->tables_deprecated, &c->tables_deleted,
+                         &c->partitions_added, &c->partitions_updated, &c->partitions_removed};
+    for (int i = 0; i < 7; i++)
+        *counts[i] = sqlite3_column_int64(st, 6 + i);
+    c->changes_json = col_dup(st, 13);
+    return SL_OK;
+}
+
 int sl_catalog_list_crawls(sl_catalog *cat, const char *crawler, size_t limit, sl_catalog_crawl_list *out,
                            sl_error *err) {
     memset(out, 0, sizeof *out);
@@ -1438,24 +1444,9 @@ int sl_catalog_list_crawls(sl_catalog *cat, const char *crawler, size_t limit, s
     if (rc) return rc;
     bind_text(st, 1, crawler);
     sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
-    size_t cap = 0;
-    while ((rc = step(cat, st, "listing crawls", err)) == 1) {
-        if (out->count == cap) out->items = sl_xrealloc(out->items, (cap = cap ? cap * 2 : 8) * sizeof *out->items);
-        sl_catalog_crawl *c = &out->items[out->count++];
-        memset(c, 0, sizeof *c);
-        c->id = sqlite3_column_int64(st, 0);
-        c->crawler = col_dup(st, 1);
-        c->start_time = sqlite3_column_int64(st, 2);
-        c->end_time = sqlite3_column_int64(st, 3);
-        c->status = col_dup(st, 4);
-        c->message = col_dup(st, 5);
-        int64_t *counts[] = {&c->tables_created,   &c->tables_updated,     &c->tables_deprecated, &c->tables_deleted,
-                             &c->partitions_added, &c->partitions_updated, &c->partitions_removed};
-        for (int i = 0; i < 7; i++)
-            *counts[i] = sqlite3_column_int64(st, 6 + i);
-        c->changes_json = col_dup(st, 13);
-    }
-    sqlite3_finalize(st);
+    void *items = NULL;
+    rc = load_rows(cat, st, "listing crawls", load_crawl, NULL, sizeof *out->items, &items, &out->count, err);
+    out->items = items;
     if (rc) sl_catalog_crawl_list_free(out);
     return rc;
 }

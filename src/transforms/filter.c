@@ -12,22 +12,6 @@
 #include "core/mem.h"
 #include "transforms/transform_util.h"
 
-/* Compile text and locate compile errors at the option, pointing at the
- * column inside the expression when the value sits on one line. */
-static int compile_at(sl_node *node, const char *opt, int line, int column, const char *text, sl_expr **out,
-                      sl_error *err) {
-    int rc = sl_expr_compile(text, out, err);
-    if (!rc) return SL_OK;
-    char msg[sizeof err->message];
-    snprintf(msg, sizeof msg, "%s", err->message);
-    int at = err->column;
-    sl_error_set(err, rc, "in expression '%.200s': %.250s", text, msg);
-    sl_error_at(err, node->job_file, line, column > 0 && at > 0 ? column + at - 1 : column);
-    sl_error_node(err, node->name);
-    (void)opt;
-    return rc;
-}
-
 /* ---- filter ---- */
 
 static const sl_option filter_options[] = {
@@ -38,19 +22,6 @@ static const sl_option filter_options[] = {
     {0},
 };
 
-static int filter_check(sl_node *node, sl_error *err) {
-    const sl_optval *o = sl_node_opt(node, "condition");
-    sl_expr *e;
-    int rc = compile_at(node, "condition", o->line, o->column, o->text, &e, err);
-    if (!rc) node->data = e;
-    return rc;
-}
-
-static void expr_release(sl_node *node) {
-    sl_expr_free(node->data);
-    node->data = NULL;
-}
-
 static int filter_process(void *state, sl_batch *b, sl_error *err) {
     sl_tstate *s = state;
     const sl_expr *e = s->node->data;
@@ -58,13 +29,8 @@ static int filter_process(void *state, sl_batch *b, sl_error *err) {
     sl_error e_err; /* only written on failure: cleared once, and after each use */
     sl_error_clear(&e_err);
     for (size_t i = 0; i < b->count; i++) {
-        int truth = 0;
-        if (sl_expr_eval_bool(e, &b->records[i], &b->arena, &truth, &e_err) != 0) {
-            int rc = sl_run_reject(s->run, s->node, b, i, e_err.message, err);
-            if (rc) return rc;
-            sl_error_clear(&e_err);
-            truth = 0;
-        }
+        int truth = sl_condition_eval(s, e, b, i, &e_err, err);
+        if (truth < 0) return truth;
         keep[i] = truth == 1;
     }
     sl_batch_keep(b, keep);
@@ -78,8 +44,8 @@ const sl_node_type sl_filter_type = {
     .options = filter_options,
     .min_inputs = 1,
     .max_inputs = 1,
-    .check = filter_check,
-    .release = expr_release,
+    .check = sl_condition_check,
+    .release = sl_condition_release,
     .init = sl_tstate_init,
     .process = filter_process,
     .fini = sl_tstate_fini,
@@ -140,7 +106,7 @@ static int derive_check(sl_node *node, sl_error *err) {
         if (rc) {
             sl_error_at_option(err, node, "columns");
         } else {
-            rc = compile_at(node, "columns", o->line, 0, text, &d->cols[i].expr, err);
+            rc = sl_transform_compile_expr(node, o->line, 0, text, &d->cols[i].expr, err);
             if (rc) sl_fieldpath_free(&d->cols[i].target);
         }
         if (rc) {

@@ -13,7 +13,6 @@
  *                 listed fields (select_fields' rules), `rest` the others
  *                 (drop_fields' rules). A port no child reads is not built.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,28 +41,6 @@ static const sl_option split_rows_options[] = {
     {0},
 };
 
-static int split_rows_check(sl_node *node, sl_error *err) {
-    const sl_optval *o = sl_node_opt(node, "condition");
-    sl_expr *e;
-    int rc = sl_expr_compile(o->text, &e, err);
-    if (rc) {
-        char msg[sizeof err->message];
-        snprintf(msg, sizeof msg, "%s", err->message);
-        int at = err->column;
-        sl_error_set(err, rc, "in expression '%.200s': %.250s", o->text, msg);
-        sl_error_at(err, node->job_file, o->line, o->column > 0 && at > 0 ? o->column + at - 1 : o->column);
-        sl_error_node(err, node->name);
-        return rc;
-    }
-    node->data = e;
-    return SL_OK;
-}
-
-static void split_rows_release(sl_node *node) {
-    sl_expr_free(node->data);
-    node->data = NULL;
-}
-
 static int split_rows_process(void *state, sl_batch *b, sl_error *err) {
     sl_tstate *s = state;
     const sl_expr *e = s->node->data;
@@ -72,11 +49,9 @@ static int split_rows_process(void *state, sl_batch *b, sl_error *err) {
     sl_error e_err; /* only written on failure: cleared once, and after each use */
     sl_error_clear(&e_err);
     for (size_t i = 0; i < b->count; i++) {
-        int truth = 0;
-        if (sl_expr_eval_bool(e, &b->records[i], &b->arena, &truth, &e_err) != 0) {
-            int rc = sl_run_reject(s->run, s->node, b, i, e_err.message, err);
-            if (rc) return rc;
-            sl_error_clear(&e_err);
+        int truth = sl_condition_eval(s, e, b, i, &e_err, err);
+        if (truth < 0) return truth;
+        if (truth == SL_CONDITION_REJECTED) {
             if (!keep) {
                 keep = sl_arena_alloc(&b->arena, b->count);
                 memset(keep, 1, b->count);
@@ -106,8 +81,8 @@ const sl_node_type sl_split_rows_type = {
     .min_inputs = 1,
     .max_inputs = 1,
     .outputs = split_rows_outputs,
-    .check = split_rows_check,
-    .release = split_rows_release,
+    .check = sl_condition_check,
+    .release = sl_condition_release,
     .init = sl_tstate_init,
     .process = split_rows_process,
     .fini = sl_tstate_fini,

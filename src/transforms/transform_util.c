@@ -1,6 +1,7 @@
 /* transform_util.c — see transform_util.h. */
 #include "transforms/transform_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/mem.h"
@@ -22,6 +23,31 @@ void sl_error_at_option(sl_error *err, const sl_node *node, const char *opt) {
     int line = o->set ? o->line : node->line, col = o->set ? o->column : node->column;
     sl_error_at(err, node->job_file, line, col);
     sl_error_node(err, node->name);
+}
+
+int sl_transform_compile_expr(sl_node *node, int line, int column, const char *text, sl_expr **out, sl_error *err) {
+    int rc = sl_expr_compile(text, out, err);
+    if (!rc) return SL_OK;
+    char msg[sizeof err->message];
+    snprintf(msg, sizeof msg, "%s", err->message);
+    int at = err->column;
+    sl_error_set(err, rc, "in expression '%.200s': %.250s", text, msg);
+    sl_error_at(err, node->job_file, line, column > 0 && at > 0 ? column + at - 1 : column);
+    sl_error_node(err, node->name);
+    return rc;
+}
+
+int sl_condition_check(sl_node *node, sl_error *err) {
+    const sl_optval *o = sl_node_opt(node, "condition");
+    sl_expr *e;
+    int rc = sl_transform_compile_expr(node, o->line, o->column, o->text, &e, err);
+    if (!rc) node->data = e;
+    return rc;
+}
+
+void sl_condition_release(sl_node *node) {
+    sl_expr_free(node->data);
+    node->data = NULL;
 }
 
 void sl_pathlist_free(sl_pathlist *l) {

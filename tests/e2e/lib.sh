@@ -8,6 +8,13 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 
+# run ARGS...  — `sluice run` without progress output
+run() { "$SLUICE" run "$@" --quiet; }
+
+# parts DIR  — a job's output part files in name order, every line newline-terminated
+parts() { awk 1 "$1"/part-* 2>/dev/null; }
+export -f parts
+
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; }
 

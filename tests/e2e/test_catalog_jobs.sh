@@ -9,7 +9,6 @@ PY=${PYTHON:-python3}
 export SLUICE_CATALOG="$WORK/catalog.db"
 lines() { cat "$1"/part-* 2>/dev/null | sort; }
 export -f lines
-run() { "$SLUICE" run "$@" --quiet; }
 
 # ---- data: a Hive-partitioned JSON folder, a CSV folder, an unnamed-partition folder
 for y in 2023 2024 2025; do

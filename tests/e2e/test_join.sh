@@ -7,9 +7,6 @@
 # build only) peak RSS under a small memory_limit.
 . "$SLUICE_TOP/tests/e2e/lib.sh"
 PY=${PYTHON:-python3}
-parts() { awk 1 "$1"/part-* 2>/dev/null; } # every line newline-terminated, part after part
-export -f parts
-run() { "$SLUICE" run "$@" --quiet; }
 
 # ---- random input: orders (left, 6 files) and customers (right, 4 files)
 mkdir -p orders customers

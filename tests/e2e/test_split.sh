@@ -7,8 +7,6 @@
 # documented algorithm with sluice's key scheme.
 . "$SLUICE_TOP/tests/e2e/lib.sh"
 PY=${PYTHON:-python3}
-parts() { awk 1 "$1"/part-* 2>/dev/null; } # every line newline-terminated, part after part
-run() { "$SLUICE" run "$@" --quiet; }
 
 # ---- random nested input: 5 small files (one split each, in name order)
 mkdir -p in

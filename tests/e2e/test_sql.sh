@@ -7,9 +7,6 @@
 # reports: bad SQL, writes, unknown columns.
 . "$SLUICE_TOP/tests/e2e/lib.sh"
 PY=${PYTHON:-python3}
-parts() { awk 1 "$1"/part-* 2>/dev/null; } # every line newline-terminated, part after part
-export -f parts
-run() { "$SLUICE" run "$@" --quiet; }
 
 # ---- random input: orders in 5 files (several splits), customers in one; nulls, missing fields, nested values
 mkdir -p orders customers

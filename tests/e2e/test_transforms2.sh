@@ -5,9 +5,6 @@
 # data, in memory and spilling, with 1 and 4 threads.
 . "$SLUICE_TOP/tests/e2e/lib.sh"
 PY=${PYTHON:-python3}
-parts() { awk 1 "$1"/part-* 2>/dev/null; } # every line newline-terminated, part after part
-export -f parts
-run() { "$SLUICE" run "$@" --quiet; }
 
 # ---- random input: 6 files (several splits), nulls, missing fields, mixed numbers
 mkdir -p in

@@ -13,286 +13,53 @@
 #include <cmocka.h>
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/mem.h"
-#include "exec/executor.h"
-#include "exec/job.h"
-#include "formats/json.h"
 #include "transforms/join.h"
 
-/* ---- the in-memory source ---- */
+#define JT_OUTCOME_EXTRA sl_join_stats stats; /* of the node `j` */
+#include "jobtest.h"
 
-static const sl_option mem_opts[] = {
-    {"data", SL_OPT_STRING, "", "JSON lines.", NULL, 0},
-    {"splits", SL_OPT_INT, "1", "Splits.", NULL, 0},
-    {"batch", SL_OPT_INT, "2", "Records per batch.", NULL, 0},
-    {"set", SL_OPT_INT, "-1", "Take the data from datasets[set] (job arguments are limited to 1 MiB).", NULL, 0},
-    {0},
-};
-
-static const char *datasets[2];
-
-static const char *mem_data(const sl_node *node) {
-    int64_t set = sl_node_int(node, "set");
-    return set >= 0 ? datasets[set] : sl_node_str(node, "data");
-}
-
-typedef struct mem_reader {
-    const char *p, *end;
-    size_t batch;
-} mem_reader;
-
-static size_t line_offset(const char *text, size_t k) {
-    const char *p = text;
-    for (size_t i = 0; i < k && *p; i++) {
-        const char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
-    }
-    return (size_t)(p - text);
-}
-
-static int mem_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_splits, sl_error *err) {
-    const char *data = mem_data(node);
-    size_t lines = 0;
-    for (const char *p = data; *p; p++)
-        lines += *p == '\n';
-    if (*data && data[strlen(data) - 1] != '\n') lines++;
-    size_t n = (size_t)sl_node_int(node, "splits");
-    sl_split *s = sl_xcalloc(n, sizeof *s);
-    for (size_t i = 0; i < n; i++) {
-        s[i].path = sl_xstrdup(node->name);
-        s[i].offset = line_offset(data, lines * i / n);
-        s[i].length = line_offset(data, lines * (i + 1) / n) - s[i].offset;
-        s[i].index = (uint32_t)i;
-    }
-    *splits = s;
-    *n_splits = n;
-    return 0;
-}
-
-static int mem_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    mem_reader *r = sl_xcalloc(1, sizeof *r);
-    const char *data = mem_data(node);
-    r->p = data + split->offset;
-    r->end = r->p + split->length;
-    r->batch = (size_t)sl_node_int(node, "batch");
-    *out = r;
-    return 0;
-}
-
-static int mem_next(void *state, sl_batch *b, sl_error *err) {
-    mem_reader *r = state;
-    b->source_name = "mem";
-    while (r->p < r->end && b->count < r->batch) {
-        const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-        const char *eol = nl ? nl : r->end;
-        sl_value v;
-        if (eol > r->p) {
-            int rc = sl_json_parse(r->p, (size_t)(eol - r->p), &b->arena, &v, err);
-            if (rc) return rc;
-            sl_batch_push(b, v, (sl_recloc){0, -1});
-        }
-        r->p = nl ? nl + 1 : r->end;
-    }
-    return b->count ? 1 : 0;
-}
-
-static void mem_close(void *state) { free(state); }
-
-static const sl_node_type mem_type = {.name = "mem",
-                                      .kind = SL_NODE_SOURCE,
-                                      .summary = "test source",
-                                      .options = mem_opts,
-                                      .plan = mem_plan,
-                                      .open = mem_open,
-                                      .next = mem_next,
-                                      .close = mem_close};
-
-/* ---- the collecting target ---- */
-
-typedef struct part {
-    uint32_t index;
-    size_t order;
-    char *text;
-} part;
-
-static pthread_mutex_t parts_lock = PTHREAD_MUTEX_INITIALIZER;
-static part *parts;
-static size_t n_parts;
-
-typedef struct collector {
-    uint32_t index;
-    sl_buf buf;
-} collector;
-
-static int collect_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    collector *c = sl_xcalloc(1, sizeof *c);
-    c->index = split ? split->index : 0;
-    sl_buf_init(&c->buf, 0);
-    *out = c;
-    return 0;
-}
-
-static int collect_write(void *state, sl_batch *b, sl_error *err) {
-    collector *c = state;
-    for (size_t i = 0; i < b->count; i++) {
-        sl_json_write(&c->buf, &b->records[i]);
-        sl_buf_addc(&c->buf, '\n');
-    }
-    return 0;
-}
-
-static int collect_close(void *state, sl_error *err) {
-    collector *c = state;
-    pthread_mutex_lock(&parts_lock);
-    parts = sl_xrealloc(parts, (n_parts + 1) * sizeof *parts);
-    parts[n_parts] = (part){c->index, n_parts, c->buf.data ? sl_buf_detach(&c->buf) : sl_xstrdup("")};
-    n_parts++;
-    pthread_mutex_unlock(&parts_lock);
-    sl_buf_free(&c->buf);
-    free(c);
-    return 0;
-}
-
-static void collect_discard(void *state) {
-    collector *c = state;
-    sl_buf_free(&c->buf);
-    free(c);
-}
-
-static const sl_option collect_opts[] = {{0}};
-
-static const sl_node_type collect_type = {.name = "collect",
-                                          .kind = SL_NODE_TARGET,
-                                          .summary = "test target",
-                                          .options = collect_opts,
-                                          .min_inputs = 1,
-                                          .max_inputs = 1,
-                                          .target_open = collect_open,
-                                          .write = collect_write,
-                                          .target_close = collect_close,
-                                          .target_discard = collect_discard};
-
-static const sl_node_type *test_find(const char *name) {
-    if (!strcmp(name, "mem")) return &mem_type;
-    if (!strcmp(name, "collect")) return &collect_type;
-    return sl_node_type_find(name);
-}
-
-static int part_cmp(const void *a, const void *b) {
-    const part *x = a, *y = b;
-    if (x->index != y->index) return x->index < y->index ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* ---- running jobs ---- */
-
-static char errdir[64];
-
-static int setup(void **state) {
-    sl_job_set_lookup(test_find);
-    snprintf(errdir, sizeof errdir, "/tmp/sluice-tj-%d", (int)getpid());
-    return 0;
-}
-
-static int teardown(void **state) {
-    sl_job_set_lookup(NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", errdir);
-    if (system(cmd)) return 0;
-    return 0;
-}
-
-typedef struct outcome {
-    int rc;
-    char *out; /* JSON lines of "collect", in split order */
-    uint64_t rejected;
-    sl_join_stats stats;
-    size_t parts; /* part files the target closed */
-    char message[512];
-} outcome;
-
-static sl_job *load(const char *yaml, const char *left, const char *right, sl_error *err) {
-    char *text = sl_xmalloc(strlen(yaml) + 256);
-    sprintf(text, "settings: {error_output: %s}\n%s", errdir, yaml);
-    sl_jobarg args[2] = {{"left", left ? left : ""}, {"right", right ? right : ""}};
-    sl_job *job = NULL;
-    int rc = sl_job_load_text("t.yaml", text, strlen(text), args, 2, &job, err);
-    free(text);
-    return rc ? NULL : job;
-}
-
-static outcome run_job(const char *yaml, const char *left, const char *right, int threads, int64_t memory_limit) {
-    outcome o = {0};
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = load(yaml, left, right, &err);
-    if (!job) {
-        o.rc = err.code ? err.code : -1;
-        snprintf(o.message, sizeof o.message, "%s", err.message);
-        o.out = sl_xstrdup("");
-        return o;
-    }
-    if (memory_limit) job->settings.memory_limit = memory_limit;
-    n_parts = 0;
-    sl_exec_options opts = {.threads = threads};
-    sl_exec_result res;
-    o.rc = sl_exec_run(job, &opts, &res, &err);
-    if (o.rc) snprintf(o.message, sizeof o.message, "%s", err.message);
-    o.rejected = res.records_rejected;
+static void join_stats(sl_job *job, jt_outcome *o) {
     sl_node *j = sl_job_find(job, "j");
-    if (j) sl_join_get_stats(j, &o.stats);
-    o.parts = n_parts;
-    qsort(parts, n_parts, sizeof *parts, part_cmp);
-    sl_buf all;
-    sl_buf_init(&all, 0);
-    sl_buf_adds(&all, "");
-    for (size_t i = 0; i < n_parts; i++) {
-        sl_buf_adds(&all, parts[i].text);
-        free(parts[i].text);
-    }
-    n_parts = 0;
-    o.out = sl_buf_detach(&all);
-    sl_job_free(job);
-    return o;
+    if (j) sl_join_get_stats(j, &o->stats);
 }
 
-/* A job joining `left` and `right` with the node options `opts`. */
+static jt_outcome run_job(const char *yaml, const char *left, const char *right, int threads, int64_t memory_limit) {
+    return jt_run(yaml, left, right, threads, memory_limit, join_stats);
+}
+
+/* A job joining ${data} (left) and ${data2} (right) — or, with sets,
+ * jt_datasets[0] and jt_datasets[1] — with the node options `opts`. */
+static char *join_yaml_of(const char *opts, int lsplits, int rsplits, int batch, bool sets) {
+    char *y = sl_xmalloc(strlen(opts) + 512);
+    sprintf(y,
+            "nodes:\n"
+            "  l: {type: mem, %s, splits: %d, batch: %d}\n"
+            "  r: {type: mem, %s, splits: %d, batch: %d}\n"
+            "  j: {type: join, inputs: [l, r], %s}\n"
+            "  out: {type: collect, input: j}\n",
+            sets ? "set: 0" : "data: \"${data}\"", lsplits, batch, sets ? "set: 1" : "data: \"${data2}\"", rsplits,
+            batch, opts);
+    return y;
+}
+
 static char *join_yaml(const char *opts, int lsplits, int rsplits, int batch) {
-    char *y = sl_xmalloc(strlen(opts) + 512);
-    sprintf(y,
-            "nodes:\n"
-            "  l: {type: mem, data: \"${left}\", splits: %d, batch: %d}\n"
-            "  r: {type: mem, data: \"${right}\", splits: %d, batch: %d}\n"
-            "  j: {type: join, inputs: [l, r], %s}\n"
-            "  out: {type: collect, input: j}\n",
-            lsplits, batch, rsplits, batch, opts);
-    return y;
+    return join_yaml_of(opts, lsplits, rsplits, batch, false);
 }
 
-/* The same reading datasets[0] (left) and datasets[1] (right). */
 static char *join_yaml_sets(const char *opts, int lsplits, int rsplits, int batch) {
-    char *y = sl_xmalloc(strlen(opts) + 512);
-    sprintf(y,
-            "nodes:\n"
-            "  l: {type: mem, set: 0, splits: %d, batch: %d}\n"
-            "  r: {type: mem, set: 1, splits: %d, batch: %d}\n"
-            "  j: {type: join, inputs: [l, r], %s}\n"
-            "  out: {type: collect, input: j}\n",
-            lsplits, batch, rsplits, batch, opts);
-    return y;
+    return join_yaml_of(opts, lsplits, rsplits, batch, true);
 }
 
 static void expect_join(const char *opts, const char *left, const char *right, const char *want) {
     char *yaml = join_yaml(opts, 3, 2, 2);
     for (int threads = 1; threads <= 4; threads *= 2) {
-        outcome o = run_job(yaml, left, right, threads, 0);
+        jt_outcome o = run_job(yaml, left, right, threads, 0);
         if (o.rc) print_error("run failed: %s\n", o.message);
         assert_int_equal(o.rc, 0);
         if (strcmp(o.out, want)) print_error("%s (%d threads)\ngot:\n%s\nwant:\n%s\n", opts, threads, o.out, want);
@@ -301,15 +68,6 @@ static void expect_join(const char *opts, const char *left, const char *right, c
         free(o.out);
     }
     free(yaml);
-}
-
-static void expect_load_error(const char *yaml, const char *needle) {
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = load(yaml, "", "", &err);
-    assert_null(job);
-    if (!strstr(err.message, needle)) print_error("message: %s\n", err.message);
-    assert_non_null(strstr(err.message, needle));
 }
 
 /* ---- the kinds ---- */
@@ -475,7 +233,7 @@ static void test_name_clashes(void **state) {
 /* A key that cannot be computed sends its record to the error output. */
 static void test_key_errors(void **state) {
     char *yaml = join_yaml("left_keys: [\"cast(k as long)\"], right_keys: [k]", 1, 1, 2);
-    outcome o = run_job(yaml, "{\"k\":\"1\"}\n{\"k\":\"x\"}\n{\"k\":\"2\"}\n", "{\"k\":1}\n{\"k\":2}\n", 2, 0);
+    jt_outcome o = run_job(yaml, "{\"k\":\"1\"}\n{\"k\":\"x\"}\n{\"k\":\"2\"}\n", "{\"k\":1}\n{\"k\":2}\n", 2, 0);
     assert_int_equal(o.rc, 0);
     assert_string_equal(o.out, "{\"k\":\"1\",\"right_k\":1}\n{\"k\":\"2\",\"right_k\":2}\n");
     assert_int_equal(o.rejected, 1);
@@ -487,7 +245,7 @@ static void test_option_errors(void **state) {
     char *y;
 #define LOAD_ERR(opts, needle)                                                                                         \
     y = join_yaml(opts, 1, 1, 2);                                                                                      \
-    expect_load_error(y, needle);                                                                                      \
+    jt_expect_load_error(y, needle);                                                                                   \
     free(y)
     LOAD_ERR("join_type: inner", "join needs keys");
     LOAD_ERR("keys: [a], left_keys: [b]", "not both");
@@ -500,12 +258,12 @@ static void test_option_errors(void **state) {
     LOAD_ERR("keys: [a], right_prefix: \"\"", "right_prefix must not be empty");
     LOAD_ERR("keys: [a], build: middle", "option 'build' expects one of");
 #undef LOAD_ERR
-    expect_load_error(
+    jt_expect_load_error(
         "nodes:\n  l: {type: mem}\n  j: {type: join, input: l, keys: [a]}\n  o: {type: collect, input: j}\n",
         "node type 'join' takes 2 inputs, got 1");
-    expect_load_error("nodes:\n  a: {type: mem}\n  b: {type: mem}\n  c: {type: mem}\n"
-                      "  j: {type: join, inputs: [a, b, c], keys: [a]}\n  o: {type: collect, input: j}\n",
-                      "node type 'join' takes 2 inputs, got 3");
+    jt_expect_load_error("nodes:\n  a: {type: mem}\n  b: {type: mem}\n  c: {type: mem}\n"
+                         "  j: {type: join, inputs: [a, b, c], keys: [a]}\n  o: {type: collect, input: j}\n",
+                         "node type 'join' takes 2 inputs, got 3");
 }
 
 /* ---- property test: a nested-loop reference ---- */
@@ -785,7 +543,7 @@ static void check_against_reference(const char *left, const char *right, int64_t
                          bl ? "left" : "right");
                 char *yaml = join_yaml(opts, 3, 4, 37);
                 for (int threads = 1; threads <= 4; threads *= 4) {
-                    outcome o = run_job(yaml, left, right, threads, limit);
+                    jt_outcome o = run_job(yaml, left, right, threads, limit);
                     if (o.rc) print_error("run failed: %s\n", o.message);
                     assert_int_equal(o.rc, 0);
                     if (strcmp(o.out, want)) {
@@ -861,13 +619,13 @@ static void test_repartition_and_huge_key(void **state) {
             /* semi and anti hold only the right side's keys: nothing big to split */
             bool big_build = build_left || ki < 4;
             char *yaml = join_yaml_sets(opts, 2, 3, 500);
-            datasets[0] = left, datasets[1] = right;
-            outcome mem = run_job(yaml, NULL, NULL, 2, 0);
+            jt_datasets[0] = left, jt_datasets[1] = right;
+            jt_outcome mem = run_job(yaml, NULL, NULL, 2, 0);
             if (mem.rc) print_error("%s\n", mem.message);
             assert_int_equal(mem.rc, 0);
             assert_false(mem.stats.spilled);
             for (int threads = 1; threads <= 2; threads++) {
-                outcome sp = run_job(yaml, NULL, NULL, threads, 512 << 10);
+                jt_outcome sp = run_job(yaml, NULL, NULL, threads, 512 << 10);
                 if (sp.rc) print_error("%s\n", sp.message);
                 assert_int_equal(sp.rc, 0);
                 assert_true(sp.stats.spilled);
@@ -901,9 +659,9 @@ static void test_many_result_runs(void **state) {
     for (int i = 0; i < 3000; i++)
         sl_buf_printf(&l, "{\"k\":%d,\"l\":%d}\n", (int)(rnd() % 5000), i);
     char *yaml = join_yaml_sets("join_type: outer, keys: [k]", 2, 2, 300);
-    datasets[0] = l.data, datasets[1] = r.data;
-    outcome mem = run_job(yaml, NULL, NULL, 4, 0);
-    outcome sp = run_job(yaml, NULL, NULL, 4, 256 << 10);
+    jt_datasets[0] = l.data, jt_datasets[1] = r.data;
+    jt_outcome mem = run_job(yaml, NULL, NULL, 4, 0);
+    jt_outcome sp = run_job(yaml, NULL, NULL, 4, 256 << 10);
     assert_int_equal(mem.rc, 0);
     assert_int_equal(sp.rc, 0);
     assert_true(sp.stats.spilled);
@@ -926,9 +684,9 @@ static void test_in_memory_splits(void **state) {
         sl_buf_printf(&l, "{\"k\":%d,\"i\":%d}\n", i % 1500, i);
     for (int i = 0; i < 1000; i++)
         sl_buf_printf(&r, "{\"k\":%d}\n", i);
-    datasets[0] = l.data, datasets[1] = r.data;
+    jt_datasets[0] = l.data, jt_datasets[1] = r.data;
     char *yaml = join_yaml_sets("keys: [k], join_type: left", 4, 1, 4096);
-    outcome one = run_job(yaml, NULL, NULL, 1, 0), four = run_job(yaml, NULL, NULL, 4, 0);
+    jt_outcome one = run_job(yaml, NULL, NULL, 1, 0), four = run_job(yaml, NULL, NULL, 4, 0);
     assert_int_equal(one.rc, 0);
     assert_int_equal(four.rc, 0);
     assert_true(four.parts >= 2);
@@ -956,8 +714,8 @@ static void test_in_memory_splits(void **state) {
 /* A join fed by another breaker (a later stage), and a join of a join. */
 static void test_chained(void **state) {
     const char *yaml = "nodes:\n"
-                       "  l: {type: mem, data: \"${left}\", splits: 2}\n"
-                       "  r: {type: mem, data: \"${right}\", splits: 2}\n"
+                       "  l: {type: mem, data: \"${data}\", splits: 2}\n"
+                       "  r: {type: mem, data: \"${data2}\", splits: 2}\n"
                        "  s: {type: sort, input: l, keys: [\"n desc\"]}\n"
                        "  j: {type: join, inputs: [s, r], keys: [k]}\n"
                        "  j2: {type: join, inputs: [j, r], keys: [k], right_prefix: again_}\n"
@@ -965,7 +723,7 @@ static void test_chained(void **state) {
     const char *left = "{\"k\":1,\"n\":\"a\"}\n{\"k\":2,\"n\":\"b\"}\n{\"k\":3,\"n\":\"c\"}\n";
     const char *right = "{\"k\":2,\"v\":20}\n{\"k\":1,\"v\":10}\n";
     for (int threads = 1; threads <= 4; threads *= 2) {
-        outcome o = run_job(yaml, left, right, threads, 0);
+        jt_outcome o = run_job(yaml, left, right, threads, 0);
         if (o.rc) print_error("%s\n", o.message);
         assert_int_equal(o.rc, 0);
         assert_string_equal(o.out, "{\"k\":2,\"n\":\"b\",\"right_k\":2,\"v\":20,\"again_k\":2,\"again_v\":20}\n"
@@ -993,5 +751,5 @@ int main(void) {
         cmocka_unit_test(test_in_memory_splits),
         cmocka_unit_test(test_chained),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, jt_setup, jt_teardown);
 }

@@ -11,171 +11,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/mem.h"
-#include "exec/executor.h"
-#include "exec/job.h"
-#include "formats/json.h"
 
-/* ---- the in-memory source ---- */
-
-static const sl_option mem_opts[] = {
-    {"data", SL_OPT_STRING, "", "JSON lines.", NULL, 0},
-    {"splits", SL_OPT_INT, "1", "Splits.", NULL, 0},
-    {"batch", SL_OPT_INT, "2", "Records per batch.", NULL, 0},
-    {0},
-};
-
-typedef struct mem_reader {
-    const char *p, *end;
-    size_t batch;
-} mem_reader;
-
-static size_t line_offset(const char *text, size_t k) {
-    const char *p = text;
-    for (size_t i = 0; i < k && *p; i++) {
-        const char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
-    }
-    return (size_t)(p - text);
-}
-
-static int mem_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_splits, sl_error *err) {
-    const char *data = sl_node_str(node, "data");
-    size_t lines = 0;
-    for (const char *p = data; *p; p++)
-        lines += *p == '\n';
-    if (*data && data[strlen(data) - 1] != '\n') lines++;
-    size_t n = (size_t)sl_node_int(node, "splits");
-    sl_split *s = sl_xcalloc(n, sizeof *s);
-    for (size_t i = 0; i < n; i++) {
-        s[i].path = sl_xstrdup(node->name);
-        s[i].offset = line_offset(data, lines * i / n);
-        s[i].length = line_offset(data, lines * (i + 1) / n) - s[i].offset;
-        s[i].index = (uint32_t)i;
-    }
-    *splits = s;
-    *n_splits = n;
-    return 0;
-}
-
-static int mem_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    mem_reader *r = sl_xcalloc(1, sizeof *r);
-    const char *data = sl_node_str(node, "data");
-    r->p = data + split->offset;
-    r->end = r->p + split->length;
-    r->batch = (size_t)sl_node_int(node, "batch");
-    *out = r;
-    return 0;
-}
-
-static int mem_next(void *state, sl_batch *b, sl_error *err) {
-    mem_reader *r = state;
-    b->source_name = "mem";
-    while (r->p < r->end && b->count < r->batch) {
-        const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-        const char *eol = nl ? nl : r->end;
-        if (eol > r->p) {
-            sl_value v;
-            int rc = sl_json_parse(r->p, (size_t)(eol - r->p), &b->arena, &v, err);
-            if (rc) return rc;
-            sl_batch_push(b, v, (sl_recloc){0, -1});
-        }
-        r->p = nl ? nl + 1 : r->end;
-    }
-    return b->count ? 1 : 0;
-}
-
-static void mem_close(void *state) { free(state); }
-
-static const sl_node_type mem_type = {.name = "mem",
-                                      .kind = SL_NODE_SOURCE,
-                                      .summary = "test source",
-                                      .options = mem_opts,
-                                      .plan = mem_plan,
-                                      .open = mem_open,
-                                      .next = mem_next,
-                                      .close = mem_close};
-
-/* ---- the collecting target: parts by (target name, split index) ---- */
-
-typedef struct part {
-    const char *target;
-    uint32_t index;
-    char *text;
-} part;
-
-static pthread_mutex_t parts_lock = PTHREAD_MUTEX_INITIALIZER;
-static part *parts;
-static size_t n_parts;
-
-typedef struct collector {
-    const char *target;
-    uint32_t index;
-    sl_buf buf;
-} collector;
-
-static int collect_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    collector *c = sl_xcalloc(1, sizeof *c);
-    c->target = node->name;
-    c->index = split ? split->index : 0;
-    sl_buf_init(&c->buf, 0);
-    *out = c;
-    return 0;
-}
-
-static int collect_write(void *state, sl_batch *b, sl_error *err) {
-    collector *c = state;
-    for (size_t i = 0; i < b->count; i++) {
-        sl_json_write(&c->buf, &b->records[i]);
-        sl_buf_addc(&c->buf, '\n');
-    }
-    return 0;
-}
-
-static int collect_close(void *state, sl_error *err) {
-    collector *c = state;
-    pthread_mutex_lock(&parts_lock);
-    parts = sl_xrealloc(parts, (n_parts + 1) * sizeof *parts);
-    parts[n_parts++] = (part){c->target, c->index, c->buf.data ? sl_buf_detach(&c->buf) : sl_xstrdup("")};
-    pthread_mutex_unlock(&parts_lock);
-    sl_buf_free(&c->buf);
-    free(c);
-    return 0;
-}
-
-static void collect_discard(void *state) {
-    collector *c = state;
-    sl_buf_free(&c->buf);
-    free(c);
-}
-
-static const sl_option collect_opts[] = {{0}};
-
-static const sl_node_type collect_type = {.name = "collect",
-                                          .kind = SL_NODE_TARGET,
-                                          .summary = "test target",
-                                          .options = collect_opts,
-                                          .min_inputs = 1,
-                                          .max_inputs = 1,
-                                          .target_open = collect_open,
-                                          .write = collect_write,
-                                          .target_close = collect_close,
-                                          .target_discard = collect_discard};
-
-static const sl_node_type *test_find(const char *name) {
-    if (!strcmp(name, "mem")) return &mem_type;
-    if (!strcmp(name, "collect")) return &collect_type;
-    return sl_node_type_find(name);
-}
-
-/* ---- running jobs ---- */
-
+/* What each target received, by target name. */
 #define MAX_OUT 16
 #define MAX_PARTS 64
 
@@ -186,124 +28,63 @@ typedef struct target_out {
     size_t n_parts;
 } target_out;
 
-typedef struct outcome {
-    int rc;
-    uint64_t rejected;
-    char message[512];
-    target_out out[MAX_OUT];
-    size_t n_out;
-} outcome;
+#define JT_OUTCOME_EXTRA                                                                                               \
+    target_out targets[MAX_OUT];                                                                                       \
+    size_t n_targets;
+#include "jobtest.h"
 
-static char errdir[64];
-
-static int setup(void **state) {
-    sl_job_set_lookup(test_find);
-    snprintf(errdir, sizeof errdir, "/tmp/sluice-tsplit-%d", (int)getpid());
-    return 0;
-}
-
-static int teardown(void **state) {
-    sl_job_set_lookup(NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", errdir);
-    if (system(cmd)) return 0;
-    return 0;
-}
-
-static int part_cmp(const void *a, const void *b) {
-    const part *x = a, *y = b;
-    int c = strcmp(x->target, y->target);
-    if (c) return c;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static sl_job *load(const char *yaml, const char *data, sl_error *err) {
-    char *text = sl_xmalloc(strlen(yaml) + 256);
-    sprintf(text, "settings: {error_output: %s}\n%s", errdir, yaml);
-    sl_jobarg args[1] = {{"data", data ? data : ""}};
-    sl_job *job = NULL;
-    int rc = sl_job_load_text("t.yaml", text, strlen(text), args, 1, &job, err);
-    free(text);
-    return rc ? NULL : job;
-}
-
-static outcome run(const char *yaml, const char *data, int threads, int64_t memory_limit) {
-    outcome o;
-    memset(&o, 0, sizeof o);
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = load(yaml, data, &err);
-    if (!job) {
-        o.rc = err.code ? err.code : -1;
-        snprintf(o.message, sizeof o.message, "%s", err.message);
-        return o;
-    }
-    if (memory_limit) job->settings.memory_limit = memory_limit;
-    n_parts = 0;
-    sl_exec_options opts = {.threads = threads};
-    sl_exec_result res;
-    o.rc = sl_exec_run(job, &opts, &res, &err);
-    if (o.rc) snprintf(o.message, sizeof o.message, "%s", err.message);
-    o.rejected = res.records_rejected;
-    qsort(parts, n_parts, sizeof *parts, part_cmp);
-    for (size_t i = 0; i < n_parts; i++) {
-        target_out *t = o.n_out ? &o.out[o.n_out - 1] : NULL;
-        if (!t || strcmp(t->name, parts[i].target)) {
-            assert_true(o.n_out < MAX_OUT);
-            t = &o.out[o.n_out++];
-            snprintf(t->name, sizeof t->name, "%s", parts[i].target);
+/* Run the job and sort the collected parts into o.targets. */
+static jt_outcome run(const char *yaml, const char *data, int threads, int64_t memory_limit) {
+    jt_outcome o = jt_run_parts(yaml, data, NULL, threads, memory_limit, NULL);
+    for (size_t i = 0; i < jt_n_parts; i++) {
+        jt_part *p = &jt_parts[i];
+        target_out *t = o.n_targets ? &o.targets[o.n_targets - 1] : NULL;
+        if (!t || strcmp(t->name, p->target)) {
+            assert_true(o.n_targets < MAX_OUT);
+            t = &o.targets[o.n_targets++];
+            snprintf(t->name, sizeof t->name, "%s", p->target);
             t->text = sl_xstrdup("");
         }
-        size_t a = strlen(t->text), b = strlen(parts[i].text);
+        size_t a = strlen(t->text), b = strlen(p->text);
         t->text = sl_xrealloc(t->text, a + b + 1);
-        memcpy(t->text + a, parts[i].text, b + 1);
-        if (b && t->n_parts < MAX_PARTS)
-            t->part_text[t->n_parts++] = parts[i].text;
-        else
-            free(parts[i].text);
+        memcpy(t->text + a, p->text, b + 1);
+        if (b && t->n_parts < MAX_PARTS) {
+            t->part_text[t->n_parts++] = p->text;
+            p->text = NULL;
+        }
     }
-    n_parts = 0;
-    sl_job_free(job);
+    jt_parts_clear();
     return o;
 }
 
-static void outcome_free(outcome *o) {
-    for (size_t i = 0; i < o->n_out; i++) {
-        free(o->out[i].text);
-        for (size_t k = 0; k < o->out[i].n_parts; k++)
-            free(o->out[i].part_text[k]);
+static void outcome_free(jt_outcome *o) {
+    for (size_t i = 0; i < o->n_targets; i++) {
+        free(o->targets[i].text);
+        for (size_t k = 0; k < o->targets[i].n_parts; k++)
+            free(o->targets[i].part_text[k]);
     }
     memset(o, 0, sizeof *o);
 }
 
 /* What target `name` received ("" when it never opened). */
-static const char *got(const outcome *o, const char *name) {
-    for (size_t i = 0; i < o->n_out; i++)
-        if (!strcmp(o->out[i].name, name)) return o->out[i].text;
+static const char *got(const jt_outcome *o, const char *name) {
+    for (size_t i = 0; i < o->n_targets; i++)
+        if (!strcmp(o->targets[i].name, name)) return o->targets[i].text;
     return "";
 }
 
-static const target_out *target(const outcome *o, const char *name) {
-    for (size_t i = 0; i < o->n_out; i++)
-        if (!strcmp(o->out[i].name, name)) return &o->out[i];
+static const target_out *target(const jt_outcome *o, const char *name) {
+    for (size_t i = 0; i < o->n_targets; i++)
+        if (!strcmp(o->targets[i].name, name)) return &o->targets[i];
     return NULL;
 }
 
-static void expect_out(const outcome *o, const char *name, const char *want) {
+static void expect_out(const jt_outcome *o, const char *name, const char *want) {
     if (strcmp(got(o, name), want)) print_error("%s got:\n%s\nwant:\n%s\n", name, got(o, name), want);
     assert_string_equal(got(o, name), want);
 }
 
-static void expect_load_error(const char *yaml, const char *needle) {
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = load(yaml, "", &err);
-    assert_null(job);
-    if (!strstr(err.message, needle)) print_error("message: %s\nwanted: %s\n", err.message, needle);
-    assert_non_null(strstr(err.message, needle));
-}
-
-static void ok(const outcome *o) {
+static void ok(const jt_outcome *o) {
     if (o->rc) print_error("run failed: %s\n", o->message);
     assert_int_equal(o->rc, 0);
 }
@@ -321,7 +102,7 @@ static void test_split_rows(void **state) {
         SRC "  s: {type: split_rows, input: src, condition: \"cast(age as double) > 18\"}\n" SINK("adults", "s.matched")
             SINK("others", "s.rest");
     for (int threads = 1; threads <= 4; threads += 3) {
-        outcome o = run(yaml, people, threads, 0);
+        jt_outcome o = run(yaml, people, threads, 0);
         ok(&o);
         expect_out(&o, "adults", "{\"n\":1,\"age\":30}\n{\"n\":6,\"age\":21.5}\n{\"n\":7,\"age\":\"40\"}\n");
         /* null and missing ages are unknown → rest; "x" cannot be cast → error output */
@@ -342,7 +123,7 @@ static void test_split_rows_routing(void **state) {
                 SINK("even_small", "again.rest");
     const char *data = "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":7}\n";
     for (int threads = 1; threads <= 4; threads += 3) {
-        outcome o = run(yaml, data, threads, 0);
+        jt_outcome o = run(yaml, data, threads, 0);
         ok(&o);
         expect_out(&o, "even1", "{\"n\":2}\n{\"n\":4}\n{\"n\":6}\n");
         expect_out(&o, "even2", "{\"n\":2}\n{\"n\":4}\n{\"n\":6}\n");
@@ -367,7 +148,7 @@ static void test_split_rows_routing(void **state) {
 
 static void test_split_rows_empty_and_one_port(void **state) {
     const char *yaml = SRC "  s: {type: split_rows, input: src, condition: \"n > 1\"}\n" SINK("m", "s.matched");
-    outcome o = run(yaml, "", 2, 0);
+    jt_outcome o = run(yaml, "", 2, 0);
     ok(&o);
     expect_out(&o, "m", "");
     outcome_free(&o);
@@ -378,32 +159,32 @@ static void test_split_rows_empty_and_one_port(void **state) {
 }
 
 static void test_port_validation(void **state) {
-    expect_load_error(
+    jt_expect_load_error(
         SRC "  s: {type: split_rows, input: src, condition: \"n > 1\"}\n" SINK("m", "s"),
         "node type 'split_rows' has several outputs; name one, as in 's.matched' (outputs: matched, rest)");
-    expect_load_error(SRC "  s: {type: split_rows, input: src, condition: \"n > 1\"}\n" SINK("m", "s.matchd"),
-                      "node 's' (type 'split_rows') has no output 'matchd'");
-    expect_load_error(SRC "  s: {type: split_rows, input: src, condition: \"n > 1\"}\n" SINK("m", "s.matchd"),
-                      "matched");
-    expect_load_error(SRC "  f: {type: filter, input: src, condition: \"n > 1\"}\n" SINK("m", "f.rest"),
-                      "input 'f.rest': node 'f' (type 'filter') has one output; write 'f'");
-    expect_load_error(SRC "  s: {type: split_rows, input: src, condition: \"n >\"}\n" SINK("m", "s.rest"),
-                      "in expression 'n >'");
-    expect_load_error(SRC "  s: {type: split_fields, input: src, fields: []}\n" SINK("m", "s.rest"),
-                      "needs at least one field");
-    expect_load_error(SRC "  r: {type: relationalize, input: src}\n" SINK("m", "r"),
-                      "node type 'relationalize' has several outputs; name one");
-    expect_load_error(SRC "  r: {type: relationalize, input: src}\n" SINK("m", "r.items"),
-                      "relationalize has no output 'items'");
-    expect_load_error(SRC "  r: {type: relationalize, input: src, root: a.b}\n" SINK("m", "r.root"),
-                      "root must be a non-empty name without '.'");
-    expect_load_error(SRC "  r: {type: relationalize, input: src, separator: \"\"}\n" SINK("m", "r.root"),
-                      "separator must not be empty");
-    expect_load_error(SRC "  p: {type: repartition, input: src, partitions: 0}\n" SINK("m", "p"),
-                      "partitions must be between 1 and 100000");
-    expect_load_error(SRC "  p: {type: repartition, input: src}\n" SINK("m", "p"), "partitions");
-    expect_load_error(SRC "  p: {type: repartition, input: src, partitions: 2, keys: [\"a +\"]}\n" SINK("m", "p"),
-                      "key 1:");
+    jt_expect_load_error(SRC "  s: {type: split_rows, input: src, condition: \"n > 1\"}\n" SINK("m", "s.matchd"),
+                         "node 's' (type 'split_rows') has no output 'matchd'");
+    jt_expect_load_error(SRC "  s: {type: split_rows, input: src, condition: \"n > 1\"}\n" SINK("m", "s.matchd"),
+                         "matched");
+    jt_expect_load_error(SRC "  f: {type: filter, input: src, condition: \"n > 1\"}\n" SINK("m", "f.rest"),
+                         "input 'f.rest': node 'f' (type 'filter') has one output; write 'f'");
+    jt_expect_load_error(SRC "  s: {type: split_rows, input: src, condition: \"n >\"}\n" SINK("m", "s.rest"),
+                         "in expression 'n >'");
+    jt_expect_load_error(SRC "  s: {type: split_fields, input: src, fields: []}\n" SINK("m", "s.rest"),
+                         "needs at least one field");
+    jt_expect_load_error(SRC "  r: {type: relationalize, input: src}\n" SINK("m", "r"),
+                         "node type 'relationalize' has several outputs; name one");
+    jt_expect_load_error(SRC "  r: {type: relationalize, input: src}\n" SINK("m", "r.items"),
+                         "relationalize has no output 'items'");
+    jt_expect_load_error(SRC "  r: {type: relationalize, input: src, root: a.b}\n" SINK("m", "r.root"),
+                         "root must be a non-empty name without '.'");
+    jt_expect_load_error(SRC "  r: {type: relationalize, input: src, separator: \"\"}\n" SINK("m", "r.root"),
+                         "separator must not be empty");
+    jt_expect_load_error(SRC "  p: {type: repartition, input: src, partitions: 0}\n" SINK("m", "p"),
+                         "partitions must be between 1 and 100000");
+    jt_expect_load_error(SRC "  p: {type: repartition, input: src}\n" SINK("m", "p"), "partitions");
+    jt_expect_load_error(SRC "  p: {type: repartition, input: src, partitions: 2, keys: [\"a +\"]}\n" SINK("m", "p"),
+                         "key 1:");
 }
 
 /* ---- split_fields ---- */
@@ -414,7 +195,7 @@ static void test_split_fields(void **state) {
     const char *flat =
         SRC "  s: {type: split_fields, input: src, fields: [t, id]}\n" SINK("sel", "s.selected") SINK("rest", "s.rest");
     for (int threads = 1; threads <= 4; threads += 3) {
-        outcome o = run(flat, data, threads, 0);
+        jt_outcome o = run(flat, data, threads, 0);
         ok(&o);
         expect_out(&o, "sel", "{\"t\":[1],\"id\":1}\n{}\n{}\n{\"id\":4}\n");
         expect_out(&o, "rest",
@@ -424,7 +205,7 @@ static void test_split_fields(void **state) {
     }
     const char *nested = SRC "  s: {type: split_fields, input: src, fields: [m.h, id]}\n" SINK("sel", "s.selected")
         SINK("rest", "s.rest");
-    outcome o = run(nested, data, 2, 0);
+    jt_outcome o = run(nested, data, 2, 0);
     ok(&o);
     expect_out(&o, "sel", "{\"m\":{\"h\":\"x\"},\"id\":1}\n{}\n{}\n{\"id\":4}\n");
     expect_out(&o, "rest",
@@ -463,7 +244,7 @@ static void test_relationalize(void **state) {
         "  r: {type: relationalize, input: src}\n" SINK("root", "r.root") SINK("tags", "r.root_tags")
             SINK("orders", "r.root_orders") SINK("opts", "r.root_orders_val_opts") SINK("grid", "r.root_grid")
                 SINK("cells", "r.root_grid_val") SINK("ml", "r.root_meta_list");
-    outcome o = run(yaml, data, 1, 0);
+    jt_outcome o = run(yaml, data, 1, 0);
     ok(&o);
     /* keys: split 0, arrays counted depth first from 1 */
     expect_out(&o, "root",
@@ -495,7 +276,7 @@ static void test_relationalize_options_and_subsets(void **state) {
     const char *yaml = "nodes:\n  src: {type: mem, data: \"${data}\", splits: 2}\n"
                        "  r: {type: relationalize, input: src, root: doc, separator: _}\n" SINK("b", "r.doc_a_b")
                            SINK("never", "r.doc_nothing");
-    outcome o = run(yaml, data, 2, 0);
+    jt_outcome o = run(yaml, data, 2, 0);
     ok(&o);
     /* split 1's keys start at 1 << 40 */
     expect_out(&o, "b",
@@ -522,7 +303,7 @@ static void test_relationalize_threads(void **state) {
                            SINK("q", "r.root_l_val_q") SINK("t", "r.root_s_t");
     const char *only_q = "nodes:\n  src: {type: mem, data: \"${data}\", splits: 7, batch: 5}\n"
                          "  r: {type: relationalize, input: src}\n" SINK("q", "r.root_l_val_q");
-    outcome one = run(yaml, data, 1, 0), four = run(yaml, data, 4, 0), q = run(only_q, data, 4, 0);
+    jt_outcome one = run(yaml, data, 1, 0), four = run(yaml, data, 4, 0), q = run(only_q, data, 4, 0);
     ok(&one);
     ok(&four);
     ok(&q);
@@ -553,7 +334,7 @@ static void test_relationalize_input_order(void **state) {
                                                                             "s") "  d: {type: dedupe, input: r.root_a, "
                                                                                  "keys: [index]}\n" SINK("dedupe", "d");
     for (int threads = 1; threads <= 4; threads += 3) {
-        outcome o = run(yaml, data, threads, 0);
+        jt_outcome o = run(yaml, data, threads, 0);
         ok(&o);
         expect_out(&o, "first",
                    "{\"id\":1,\"index\":0,\"a.val\":1}\n{\"id\":1,\"index\":1,\"a.val\":2}\n"
@@ -595,7 +376,7 @@ static void test_repartition_round_robin(void **state) {
     char *data = numbered(100, 7);
     const char *yaml = "nodes:\n  src: {type: mem, data: \"${data}\", splits: 3, batch: 4}\n"
                        "  p: {type: repartition, input: src, partitions: 4}\n" SINK("out", "p");
-    outcome ref = run(yaml, data, 1, 0);
+    jt_outcome ref = run(yaml, data, 1, 0);
     ok(&ref);
     const target_out *t = target(&ref, "out");
     assert_non_null(t);
@@ -615,7 +396,7 @@ static void test_repartition_round_robin(void **state) {
     }
     assert_int_equal(total, 100);
     for (int threads = 2; threads <= 4; threads += 2) {
-        outcome o = run(yaml, data, threads, 0);
+        jt_outcome o = run(yaml, data, threads, 0);
         ok(&o);
         assert_string_equal(got(&o, "out"), got(&ref, "out"));
         outcome_free(&o);
@@ -628,7 +409,7 @@ static void test_repartition_keys_and_spill(void **state) {
     char *data = numbered(12000, 13);
     const char *yaml = "nodes:\n  src: {type: mem, data: \"${data}\", splits: 5, batch: 100}\n"
                        "  p: {type: repartition, input: src, partitions: 5, keys: [k]}\n" SINK("out", "p");
-    outcome ref = run(yaml, data, 1, 0);
+    jt_outcome ref = run(yaml, data, 1, 0);
     ok(&ref);
     const target_out *t = target(&ref, "out");
     assert_non_null(t);
@@ -650,7 +431,7 @@ static void test_repartition_keys_and_spill(void **state) {
     for (int g = 0; g < 14; g++)
         assert_true(seen[g] != 0);
     /* 4 threads, spilling (a quarter of 1 MiB per worker, a few MB held): the same output */
-    outcome spill = run(yaml, data, 4, 1 << 20);
+    jt_outcome spill = run(yaml, data, 4, 1 << 20);
     ok(&spill);
     assert_string_equal(got(&spill, "out"), got(&ref, "out"));
     const target_out *ts = target(&spill, "out");
@@ -661,7 +442,7 @@ static void test_repartition_keys_and_spill(void **state) {
     /* round robin spilling too */
     const char *rr = "nodes:\n  src: {type: mem, data: \"${data}\", splits: 5, batch: 100}\n"
                      "  p: {type: repartition, input: src, partitions: 3}\n" SINK("out", "p");
-    outcome a = run(rr, data, 1, 0), b = run(rr, data, 3, 1 << 20);
+    jt_outcome a = run(rr, data, 1, 0), b = run(rr, data, 3, 1 << 20);
     ok(&a);
     ok(&b);
     assert_string_equal(got(&a, "out"), got(&b, "out"));
@@ -675,7 +456,7 @@ static void test_repartition_keys_and_spill(void **state) {
 static void test_repartition_edges(void **state) {
     /* empty input: no part at all */
     const char *yaml = SRC "  p: {type: repartition, input: src, partitions: 3, keys: [k]}\n" SINK("out", "p");
-    outcome o = run(yaml, "", 2, 0);
+    jt_outcome o = run(yaml, "", 2, 0);
     ok(&o);
     assert_null(target(&o, "out"));
     outcome_free(&o);
@@ -726,5 +507,5 @@ int main(void) {
         cmocka_unit_test(test_repartition_keys_and_spill),
         cmocka_unit_test(test_repartition_edges),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, jt_setup, jt_teardown);
 }

@@ -13,253 +13,29 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/mem.h"
-#include "exec/executor.h"
-#include "exec/job.h"
-#include "formats/json.h"
 #include "transforms/sql.h"
 
-/* ---- the in-memory source ---- */
+#define JT_OUTCOME_EXTRA uint64_t spilled; /* rows the node `q` spilled */
+#include "jobtest.h"
 
-static const sl_option mem_opts[] = {
-    {"data", SL_OPT_STRING, "", "JSON lines.", NULL, 0},
-    {"splits", SL_OPT_INT, "1", "Splits.", NULL, 0},
-    {"batch", SL_OPT_INT, "2", "Records per batch.", NULL, 0},
-    {0},
-};
-
-typedef struct mem_reader {
-    const char *p, *end;
-    size_t batch;
-} mem_reader;
-
-/* Byte offset of line `k` of text (or its length). */
-static size_t line_offset(const char *text, size_t k) {
-    const char *p = text;
-    for (size_t i = 0; i < k && *p; i++) {
-        const char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
-    }
-    return (size_t)(p - text);
-}
-
-static int mem_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_splits, sl_error *err) {
-    const char *data = sl_node_str(node, "data");
-    size_t lines = 0;
-    for (const char *p = data; *p; p++)
-        lines += *p == '\n';
-    if (*data && data[strlen(data) - 1] != '\n') lines++;
-    size_t n = (size_t)sl_node_int(node, "splits");
-    sl_split *s = sl_xcalloc(n, sizeof *s);
-    for (size_t i = 0; i < n; i++) {
-        s[i].path = sl_xstrdup(node->name);
-        s[i].offset = line_offset(data, lines * i / n);
-        s[i].length = line_offset(data, lines * (i + 1) / n) - s[i].offset;
-        s[i].index = (uint32_t)i;
-    }
-    *splits = s;
-    *n_splits = n;
-    return 0;
-}
-
-static int mem_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    mem_reader *r = sl_xcalloc(1, sizeof *r);
-    const char *data = sl_node_str(node, "data");
-    r->p = data + split->offset;
-    r->end = r->p + split->length;
-    r->batch = (size_t)sl_node_int(node, "batch");
-    *out = r;
-    return 0;
-}
-
-static int mem_next(void *state, sl_batch *b, sl_error *err) {
-    mem_reader *r = state;
-    b->source_name = "mem";
-    while (r->p < r->end && b->count < r->batch) {
-        const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-        const char *eol = nl ? nl : r->end;
-        sl_value v;
-        if (eol > r->p) {
-            int rc = sl_json_parse(r->p, (size_t)(eol - r->p), &b->arena, &v, err);
-            if (rc) return rc;
-            sl_batch_push(b, v, (sl_recloc){0, -1});
-        }
-        r->p = nl ? nl + 1 : r->end;
-    }
-    return b->count ? 1 : 0;
-}
-
-static void mem_close(void *state) { free(state); }
-
-static const sl_node_type mem_type = {.name = "mem",
-                                      .kind = SL_NODE_SOURCE,
-                                      .summary = "test source",
-                                      .options = mem_opts,
-                                      .plan = mem_plan,
-                                      .open = mem_open,
-                                      .next = mem_next,
-                                      .close = mem_close};
-
-/* ---- the collecting target ---- */
-
-typedef struct part {
-    uint32_t index;
-    size_t order;
-    char *text;
-} part;
-
-static pthread_mutex_t parts_lock = PTHREAD_MUTEX_INITIALIZER;
-static part *parts;
-static size_t n_parts;
-
-typedef struct collector {
-    uint32_t index;
-    sl_buf buf;
-} collector;
-
-static int collect_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    collector *c = sl_xcalloc(1, sizeof *c);
-    c->index = split ? split->index : 0;
-    sl_buf_init(&c->buf, 0);
-    *out = c;
-    return 0;
-}
-
-static int collect_write(void *state, sl_batch *b, sl_error *err) {
-    collector *c = state;
-    for (size_t i = 0; i < b->count; i++) {
-        sl_json_write(&c->buf, &b->records[i]);
-        sl_buf_addc(&c->buf, '\n');
-    }
-    return 0;
-}
-
-static int collect_close(void *state, sl_error *err) {
-    collector *c = state;
-    pthread_mutex_lock(&parts_lock);
-    parts = sl_xrealloc(parts, (n_parts + 1) * sizeof *parts);
-    parts[n_parts] = (part){c->index, n_parts, c->buf.data ? sl_buf_detach(&c->buf) : sl_xstrdup("")};
-    n_parts++;
-    pthread_mutex_unlock(&parts_lock);
-    sl_buf_free(&c->buf);
-    free(c);
-    return 0;
-}
-
-static void collect_discard(void *state) {
-    collector *c = state;
-    sl_buf_free(&c->buf);
-    free(c);
-}
-
-static const sl_option collect_opts[] = {{0}};
-
-static const sl_node_type collect_type = {.name = "collect",
-                                          .kind = SL_NODE_TARGET,
-                                          .summary = "test target",
-                                          .options = collect_opts,
-                                          .min_inputs = 1,
-                                          .max_inputs = 1,
-                                          .target_open = collect_open,
-                                          .write = collect_write,
-                                          .target_close = collect_close,
-                                          .target_discard = collect_discard};
-
-static const sl_node_type *test_find(const char *name) {
-    if (!strcmp(name, "mem")) return &mem_type;
-    if (!strcmp(name, "collect")) return &collect_type;
-    return sl_node_type_find(name);
-}
-
-static int part_cmp(const void *a, const void *b) {
-    const part *x = a, *y = b;
-    if (x->index != y->index) return x->index < y->index ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* ---- running jobs ---- */
-
-static char errdir[64];
-
-static int setup(void **state) {
-    sl_job_set_lookup(test_find);
-    snprintf(errdir, sizeof errdir, "/tmp/sluice-tsql-%d", (int)getpid());
-    return 0;
-}
-
-static int teardown(void **state) {
-    sl_job_set_lookup(NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", errdir);
-    if (system(cmd)) return 0;
-    free(parts);
-    return 0;
-}
-
-typedef struct outcome {
-    int rc;
-    char *out; /* JSON lines of "collect", in split order */
-    uint64_t spilled;
-    char message[512];
-    char node[128];
-} outcome;
-
-static sl_job *load(const char *yaml, const char *data, const char *data2, sl_error *err) {
-    char *text = sl_xmalloc(strlen(yaml) + 256);
-    sprintf(text, "settings: {error_output: %s}\n%s", errdir, yaml);
-    sl_jobarg args[2] = {{"data", data ? data : ""}, {"data2", data2 ? data2 : ""}};
-    sl_job *job = NULL;
-    int rc = sl_job_load_text("t.yaml", text, strlen(text), args, 2, &job, err);
-    free(text);
-    return rc ? NULL : job;
-}
-
-static outcome run2(const char *yaml, const char *data, const char *data2, int threads, int64_t memory_limit) {
-    outcome o = {0};
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = load(yaml, data, data2, &err);
-    if (!job) {
-        o.rc = err.code ? err.code : -1;
-        snprintf(o.message, sizeof o.message, "%s", err.message);
-        o.out = sl_xstrdup("");
-        return o;
-    }
-    if (memory_limit) job->settings.memory_limit = memory_limit;
-    n_parts = 0;
-    sl_exec_options opts = {.threads = threads};
-    sl_exec_result res;
-    o.rc = sl_exec_run(job, &opts, &res, &err);
-    if (o.rc) {
-        snprintf(o.message, sizeof o.message, "%s", err.message);
-        snprintf(o.node, sizeof o.node, "%s", err.node);
-    }
+static void sql_stats(sl_job *job, jt_outcome *o) {
     sl_node *q = sl_job_find(job, "q");
-    if (q && !strcmp(q->type->name, "sql")) o.spilled = sl_sql_spilled_records(q);
-    qsort(parts, n_parts, sizeof *parts, part_cmp);
-    sl_buf all;
-    sl_buf_init(&all, 0);
-    sl_buf_adds(&all, "");
-    for (size_t i = 0; i < n_parts; i++) {
-        sl_buf_adds(&all, parts[i].text);
-        free(parts[i].text);
-    }
-    n_parts = 0;
-    o.out = sl_buf_detach(&all);
-    sl_job_free(job);
-    return o;
+    if (q && !strcmp(q->type->name, "sql")) o->spilled = sl_sql_spilled_records(q);
+}
+
+static jt_outcome run2(const char *yaml, const char *data, const char *data2, int threads, int64_t memory_limit) {
+    return jt_run(yaml, data, data2, threads, memory_limit, sql_stats);
 }
 
 /* Run with 1, 2 and 4 threads and check the output each time. */
 static void expect2(const char *yaml, const char *data, const char *data2, const char *want) {
     for (int threads = 1; threads <= 4; threads *= 2) {
-        outcome o = run2(yaml, data, data2, threads, 0);
+        jt_outcome o = run2(yaml, data, data2, threads, 0);
         if (o.rc) print_error("run failed: %s\n", o.message);
         assert_int_equal(o.rc, 0);
         if (strcmp(o.out, want)) print_error("threads %d got:\n%s\nwant:\n%s\n", threads, o.out, want);
@@ -270,19 +46,10 @@ static void expect2(const char *yaml, const char *data, const char *data2, const
 
 static void expect(const char *yaml, const char *data, const char *want) { expect2(yaml, data, NULL, want); }
 
-static void expect_load_error(const char *yaml, const char *needle) {
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = load(yaml, "", "", &err);
-    if (job) print_error("loaded; wanted an error with '%s'\n", needle);
-    assert_null(job);
-    if (!strstr(err.message, needle)) print_error("message: %s\nwant: %s\n", err.message, needle);
-    assert_non_null(strstr(err.message, needle));
-    assert_string_equal(err.node, "q");
-}
+static void expect_load_error(const char *yaml, const char *needle) { jt_expect_load_error_at(yaml, needle, "q"); }
 
 static void expect_run_error(const char *yaml, const char *data, const char *needle) {
-    outcome o = run2(yaml, data, NULL, 2, 0);
+    jt_outcome o = run2(yaml, data, NULL, 2, 0);
     assert_int_not_equal(o.rc, 0);
     if (!strstr(o.message, needle)) print_error("message: %s\nwant: %s\n", o.message, needle);
     assert_non_null(strstr(o.message, needle));
@@ -407,7 +174,7 @@ static void expect_index_agrees(const char *left, const char *right, const char 
     char query[512], yaml[1024];
     snprintf(query, sizeof query, "SELECT %s FROM l JOIN r ON coalesce(%s, 0) ORDER BY 1, 2", select, on);
     snprintf(yaml, sizeof yaml, q, query);
-    outcome scan = run2(yaml, left, right, 1, 0);
+    jt_outcome scan = run2(yaml, left, right, 1, 0);
     if (scan.rc) print_error("%s\n", scan.message);
     assert_int_equal(scan.rc, 0);
     if (want) assert_string_equal(scan.out, want);
@@ -594,13 +361,13 @@ static void test_spills(void **state) {
                  "nodes:\n  src: {type: mem, data: \"${data}\", splits: 8, batch: 100}\n"
                  "  q:\n    type: sql\n    input: src\n    query: \"%s\"\n" SINK,
                  queries[qi]);
-        outcome ref = run2(yaml, data, NULL, 1, 0);
+        jt_outcome ref = run2(yaml, data, NULL, 1, 0);
         if (ref.rc) print_error("%s\n", ref.message);
         assert_int_equal(ref.rc, 0);
         assert_int_equal(ref.spilled, 0);
         assert_true(strlen(ref.out) > 1000);
         for (int threads = 1; threads <= 4; threads *= 2) {
-            outcome o = run2(yaml, data, NULL, threads, 64 * 1024);
+            jt_outcome o = run2(yaml, data, NULL, threads, 64 * 1024);
             if (o.rc) print_error("%s\n", o.message);
             assert_int_equal(o.rc, 0);
             assert_true(o.spilled > 3000);
@@ -611,10 +378,10 @@ static void test_spills(void **state) {
         free(ref.out);
     }
     /* the self join looks b up by column s (idxNum 3) instead of scanning it for each row of a */
-    outcome o = run2("nodes:\n  src: {type: mem, data: \"${data}\", splits: 8, batch: 100}\n"
-                     "  q:\n    type: sql\n    input: src\n"
-                     "    query: \"EXPLAIN QUERY PLAN SELECT a.id FROM src a JOIN src b ON b.s = a.s\"\n" SINK,
-                     data, NULL, 1, 64 * 1024);
+    jt_outcome o = run2("nodes:\n  src: {type: mem, data: \"${data}\", splits: 8, batch: 100}\n"
+                        "  q:\n    type: sql\n    input: src\n"
+                        "    query: \"EXPLAIN QUERY PLAN SELECT a.id FROM src a JOIN src b ON b.s = a.s\"\n" SINK,
+                        data, NULL, 1, 64 * 1024);
     assert_int_equal(o.rc, 0);
     if (!strstr(o.out, "VIRTUAL TABLE INDEX 3:")) print_error("plan:\n%s\n", o.out);
     assert_non_null(strstr(o.out, "VIRTUAL TABLE INDEX 3:"));
@@ -638,5 +405,5 @@ int main(void) {
         cmocka_unit_test(test_table_names),
         cmocka_unit_test(test_spills),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, jt_setup, jt_teardown);
 }

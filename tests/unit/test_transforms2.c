@@ -12,263 +12,28 @@
 #include <cmocka.h>
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/mem.h"
-#include "exec/executor.h"
-#include "exec/job.h"
-#include "formats/json.h"
 #include "transforms/group.h"
 
-/* ---- the in-memory source ---- */
+#include "jobtest.h"
 
-static const sl_option mem_opts[] = {
-    {"data", SL_OPT_STRING, "", "JSON lines.", NULL, 0},
-    {"splits", SL_OPT_INT, "1", "Splits.", NULL, 0},
-    {"batch", SL_OPT_INT, "2", "Records per batch.", NULL, 0},
-    {0},
-};
-
-typedef struct mem_reader {
-    const char *p, *end;
-    size_t batch;
-} mem_reader;
-
-/* Byte offset of line `k` of text (or its length). */
-static size_t line_offset(const char *text, size_t k) {
-    const char *p = text;
-    for (size_t i = 0; i < k && *p; i++) {
-        const char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
-    }
-    return (size_t)(p - text);
+static jt_outcome run(const char *yaml, const char *data, int threads) {
+    return jt_run(yaml, data, NULL, threads, 0, NULL);
 }
-
-static int mem_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_splits, sl_error *err) {
-    const char *data = sl_node_str(node, "data");
-    size_t lines = 0;
-    for (const char *p = data; *p; p++)
-        lines += *p == '\n';
-    if (*data && data[strlen(data) - 1] != '\n') lines++;
-    size_t n = (size_t)sl_node_int(node, "splits");
-    sl_split *s = sl_xcalloc(n, sizeof *s);
-    for (size_t i = 0; i < n; i++) {
-        s[i].path = sl_xstrdup(node->name);
-        s[i].offset = line_offset(data, lines * i / n);
-        s[i].length = line_offset(data, lines * (i + 1) / n) - s[i].offset;
-        s[i].index = (uint32_t)i;
-    }
-    *splits = s;
-    *n_splits = n;
-    return 0;
-}
-
-static int mem_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    mem_reader *r = sl_xcalloc(1, sizeof *r);
-    const char *data = sl_node_str(node, "data");
-    r->p = data + split->offset;
-    r->end = r->p + split->length;
-    r->batch = (size_t)sl_node_int(node, "batch");
-    *out = r;
-    return 0;
-}
-
-static int mem_next(void *state, sl_batch *b, sl_error *err) {
-    mem_reader *r = state;
-    b->source_name = "mem";
-    while (r->p < r->end && b->count < r->batch) {
-        const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-        const char *eol = nl ? nl : r->end;
-        sl_value v;
-        if (eol > r->p) {
-            int rc = sl_json_parse(r->p, (size_t)(eol - r->p), &b->arena, &v, err);
-            if (rc) return rc;
-            sl_batch_push(b, v, (sl_recloc){0, -1});
-        }
-        r->p = nl ? nl + 1 : r->end;
-    }
-    return b->count ? 1 : 0;
-}
-
-static void mem_close(void *state) { free(state); }
-
-static const sl_node_type mem_type = {.name = "mem",
-                                      .kind = SL_NODE_SOURCE,
-                                      .summary = "test source",
-                                      .options = mem_opts,
-                                      .plan = mem_plan,
-                                      .open = mem_open,
-                                      .next = mem_next,
-                                      .close = mem_close};
-
-/* ---- the collecting target ---- */
-
-typedef struct part {
-    uint32_t index;
-    size_t order;
-    char *text;
-} part;
-
-static pthread_mutex_t parts_lock = PTHREAD_MUTEX_INITIALIZER;
-static part *parts;
-static size_t n_parts;
-
-typedef struct collector {
-    uint32_t index;
-    sl_buf buf;
-} collector;
-
-static int collect_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    collector *c = sl_xcalloc(1, sizeof *c);
-    c->index = split ? split->index : 0;
-    sl_buf_init(&c->buf, 0);
-    *out = c;
-    return 0;
-}
-
-static int collect_write(void *state, sl_batch *b, sl_error *err) {
-    collector *c = state;
-    for (size_t i = 0; i < b->count; i++) {
-        sl_json_write(&c->buf, &b->records[i]);
-        sl_buf_addc(&c->buf, '\n');
-    }
-    return 0;
-}
-
-static int collect_close(void *state, sl_error *err) {
-    collector *c = state;
-    pthread_mutex_lock(&parts_lock);
-    parts = sl_xrealloc(parts, (n_parts + 1) * sizeof *parts);
-    parts[n_parts] = (part){c->index, n_parts, c->buf.data ? sl_buf_detach(&c->buf) : sl_xstrdup("")};
-    n_parts++;
-    pthread_mutex_unlock(&parts_lock);
-    sl_buf_free(&c->buf);
-    free(c);
-    return 0;
-}
-
-static void collect_discard(void *state) {
-    collector *c = state;
-    sl_buf_free(&c->buf);
-    free(c);
-}
-
-static const sl_option collect_opts[] = {{0}};
-
-static const sl_node_type collect_type = {.name = "collect",
-                                          .kind = SL_NODE_TARGET,
-                                          .summary = "test target",
-                                          .options = collect_opts,
-                                          .min_inputs = 1,
-                                          .max_inputs = 1,
-                                          .target_open = collect_open,
-                                          .write = collect_write,
-                                          .target_close = collect_close,
-                                          .target_discard = collect_discard};
-
-static const sl_node_type *test_find(const char *name) {
-    if (!strcmp(name, "mem")) return &mem_type;
-    if (!strcmp(name, "collect")) return &collect_type;
-    return sl_node_type_find(name);
-}
-
-static int part_cmp(const void *a, const void *b) {
-    const part *x = a, *y = b;
-    if (x->index != y->index) return x->index < y->index ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* ---- running jobs ---- */
-
-static char errdir[64];
-
-static int setup(void **state) {
-    sl_job_set_lookup(test_find);
-    snprintf(errdir, sizeof errdir, "/tmp/sluice-t2-%d", (int)getpid());
-    return 0;
-}
-
-static int teardown(void **state) {
-    sl_job_set_lookup(NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", errdir);
-    if (system(cmd)) return 0;
-    return 0;
-}
-
-typedef struct outcome {
-    int rc;
-    char *out; /* JSON lines of "collect", in split order */
-    uint64_t rejected;
-    char message[512];
-} outcome;
-
-static sl_job *load(const char *yaml, const char *data, const char *data2, sl_error *err) {
-    char *text = sl_xmalloc(strlen(yaml) + 256);
-    sprintf(text, "settings: {error_output: %s}\n%s", errdir, yaml);
-    sl_jobarg args[2] = {{"data", data ? data : ""}, {"data2", data2 ? data2 : ""}};
-    sl_job *job = NULL;
-    int rc = sl_job_load_text("t.yaml", text, strlen(text), args, 2, &job, err);
-    free(text);
-    return rc ? NULL : job;
-}
-
-static outcome run2(const char *yaml, const char *data, const char *data2, int threads, int64_t memory_limit) {
-    outcome o = {0};
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = load(yaml, data, data2, &err);
-    if (!job) {
-        o.rc = err.code ? err.code : -1;
-        snprintf(o.message, sizeof o.message, "%s", err.message);
-        o.out = sl_xstrdup("");
-        return o;
-    }
-    if (memory_limit) job->settings.memory_limit = memory_limit;
-    n_parts = 0;
-    sl_exec_options opts = {.threads = threads};
-    sl_exec_result res;
-    o.rc = sl_exec_run(job, &opts, &res, &err);
-    if (o.rc) snprintf(o.message, sizeof o.message, "%s", err.message);
-    o.rejected = res.records_rejected;
-    qsort(parts, n_parts, sizeof *parts, part_cmp);
-    sl_buf all;
-    sl_buf_init(&all, 0);
-    sl_buf_adds(&all, "");
-    for (size_t i = 0; i < n_parts; i++) {
-        sl_buf_adds(&all, parts[i].text);
-        free(parts[i].text);
-    }
-    n_parts = 0;
-    o.out = sl_buf_detach(&all);
-    sl_job_free(job);
-    return o;
-}
-
-static outcome run(const char *yaml, const char *data, int threads) { return run2(yaml, data, NULL, threads, 0); }
 
 /* Run and check the output and the number of rejected records. */
 static void expect(const char *yaml, const char *data, int threads, const char *want, uint64_t rejected) {
-    outcome o = run(yaml, data, threads);
+    jt_outcome o = run(yaml, data, threads);
     if (o.rc) print_error("run failed: %s\n", o.message);
     assert_int_equal(o.rc, 0);
     if (strcmp(o.out, want)) print_error("got:\n%s\nwant:\n%s\n", o.out, want);
     assert_string_equal(o.out, want);
     assert_int_equal(o.rejected, rejected);
     free(o.out);
-}
-
-static void expect_load_error(const char *yaml, const char *needle) {
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = load(yaml, "", "", &err);
-    assert_null(job);
-    if (!strstr(err.message, needle)) print_error("message: %s\n", err.message);
-    assert_non_null(strstr(err.message, needle));
 }
 
 #define SRC "nodes:\n  src: {type: mem, data: \"${data}\", splits: 3}\n"
@@ -333,17 +98,17 @@ static void test_aggregate_numbers(void **state) {
 }
 
 static void test_aggregate_option_errors(void **state) {
-    expect_load_error(SRC "  agg: {type: aggregate, input: src, aggregates: {n: \"median(x)\"}}\n" SINK("agg"),
-                      "unknown function 'median'");
-    expect_load_error(SRC "  agg: {type: aggregate, input: src, aggregates: {n: \"sum(x\"}}\n" SINK("agg"),
-                      "expected a function call");
-    expect_load_error(SRC "  agg: {type: aggregate, input: src, aggregates: {n: \"sum(*)\"}}\n" SINK("agg"),
-                      "only count takes *");
-    expect_load_error(
+    jt_expect_load_error(SRC "  agg: {type: aggregate, input: src, aggregates: {n: \"median(x)\"}}\n" SINK("agg"),
+                         "unknown function 'median'");
+    jt_expect_load_error(SRC "  agg: {type: aggregate, input: src, aggregates: {n: \"sum(x\"}}\n" SINK("agg"),
+                         "expected a function call");
+    jt_expect_load_error(SRC "  agg: {type: aggregate, input: src, aggregates: {n: \"sum(*)\"}}\n" SINK("agg"),
+                         "only count takes *");
+    jt_expect_load_error(
         SRC "  agg: {type: aggregate, input: src, group_by: [n], aggregates: {n: \"count(*)\"}}\n" SINK("agg"),
         "defined twice");
-    expect_load_error(SRC "  agg: {type: aggregate, input: src, aggregates: {n: \"sum(x +)\"}}\n" SINK("agg"),
-                      "aggregate 'sum(x +)'");
+    jt_expect_load_error(SRC "  agg: {type: aggregate, input: src, aggregates: {n: \"sum(x +)\"}}\n" SINK("agg"),
+                         "aggregate 'sum(x +)'");
 }
 
 /* Random-ish data with many groups: the spilled aggregation (tiny memory
@@ -360,6 +125,21 @@ static char *many_groups(size_t n, size_t groups) {
     return sl_buf_detach(&b);
 }
 
+/* Did node `name` of the job spill (group engine) with this memory limit? */
+static size_t group_spills(const char *yaml, const char *data, const char *name, int threads, int64_t limit) {
+    sl_error err;
+    sl_job *job = jt_load(yaml, data, NULL, &err);
+    assert_non_null(job);
+    job->settings.memory_limit = limit;
+    sl_exec_options opts = {.threads = threads};
+    sl_exec_result res;
+    assert_int_equal(sl_exec_run(job, &opts, &res, &err), 0);
+    size_t runs = sl_group_spilled_runs(sl_job_find(job, name)->data);
+    sl_job_free(job);
+    jt_parts_clear();
+    return runs;
+}
+
 static void test_aggregate_spills(void **state) {
     char *data = many_groups(20000, 4000);
     const char *yaml =
@@ -370,7 +150,7 @@ static void test_aggregate_spills(void **state) {
     strcpy(y2, yaml);
     char *splits = strstr(y2, "splits: 3");
     splits[8] = '8';
-    outcome ref = run2(y2, data, NULL, 1, 0);
+    jt_outcome ref = jt_run(y2, data, NULL, 1, 0, NULL);
     if (ref.rc) print_error("%s\n", ref.message);
     assert_int_equal(ref.rc, 0);
     size_t lines = 0;
@@ -378,44 +158,16 @@ static void test_aggregate_spills(void **state) {
         lines += *p == '\n';
     assert_true(lines > 3500 && lines <= 4000);
     for (int threads = 1; threads <= 4; threads *= 2) {
-        outcome o = run2(y2, data, NULL, threads, 256 * 1024);
+        jt_outcome o = jt_run(y2, data, NULL, threads, 256 * 1024, NULL);
         assert_int_equal(o.rc, 0);
         assert_string_equal(o.out, ref.out);
         free(o.out);
     }
     /* the spilled path really ran */
-    sl_error err;
-    sl_job *job = load(y2, data, NULL, &err);
-    assert_non_null(job);
-    job->settings.memory_limit = 256 * 1024;
-    sl_exec_options opts = {.threads = 2};
-    sl_exec_result res;
-    assert_int_equal(sl_exec_run(job, &opts, &res, &err), 0);
-    assert_true(sl_group_spilled_runs(sl_job_find(job, "agg")->data) > 0);
-    sl_job_free(job);
-    for (size_t i = 0; i < n_parts; i++)
-        free(parts[i].text);
-    n_parts = 0;
+    assert_true(group_spills(y2, data, "agg", 2, 256 * 1024) > 0);
     free(ref.out);
     free(y2);
     free(data);
-}
-
-/* Did node `name` of the job spill (group engine) with this memory limit? */
-static size_t group_spills(const char *yaml, const char *data, const char *name, int threads, int64_t limit) {
-    sl_error err;
-    sl_job *job = load(yaml, data, NULL, &err);
-    assert_non_null(job);
-    job->settings.memory_limit = limit;
-    sl_exec_options opts = {.threads = threads};
-    sl_exec_result res;
-    assert_int_equal(sl_exec_run(job, &opts, &res, &err), 0);
-    size_t runs = sl_group_spilled_runs(sl_job_find(job, name)->data);
-    sl_job_free(job);
-    for (size_t i = 0; i < n_parts; i++)
-        free(parts[i].text);
-    n_parts = 0;
-    return runs;
 }
 
 static void test_aggregate_moments(void **state) {
@@ -424,7 +176,7 @@ static void test_aggregate_moments(void **state) {
             " ss: stddev_samp(x), sk: skewness(x), ku: kurtosis(x), one: var_samp(y)}}\n" SINK("agg");
     /* 1 2 3 4 10: mean 4, M2 50, M3 180, M4 1394 */
     for (int threads = 1; threads <= 4; threads *= 2) {
-        outcome o = run(yaml, "{\"x\":1,\"y\":3}\n{\"x\":2}\n{\"x\":3.0}\n{\"x\":4}\n{\"x\":10}\n", threads);
+        jt_outcome o = run(yaml, "{\"x\":1,\"y\":3}\n{\"x\":2}\n{\"x\":3.0}\n{\"x\":4}\n{\"x\":10}\n", threads);
         assert_int_equal(o.rc, 0);
         sl_arena a;
         sl_arena_init(&a);
@@ -462,12 +214,12 @@ static void test_limit(void **state) {
         expect(SRC "  lim: {type: limit, input: src, n: 4}\n" SINK("lim"), ten, threads,
                "{\"i\":0}\n{\"i\":1}\n{\"i\":2}\n{\"i\":3}\n", 0);
         expect(SRC "  lim: {type: limit, input: src, n: 0}\n" SINK("lim"), ten, threads, "", 0);
-        outcome o = run(SRC "  lim: {type: limit, input: src, n: 100}\n" SINK("lim"), ten, threads);
+        jt_outcome o = run(SRC "  lim: {type: limit, input: src, n: 100}\n" SINK("lim"), ten, threads);
         assert_string_equal(o.out, ten);
         free(o.out);
     }
     expect(SRC "  lim: {type: limit, input: src, n: 3}\n" SINK("lim"), "", 2, "", 0);
-    expect_load_error(SRC "  lim: {type: limit, input: src, n: -1}\n" SINK("lim"), "n must be 0 or more");
+    jt_expect_load_error(SRC "  lim: {type: limit, input: src, n: -1}\n" SINK("lim"), "n must be 0 or more");
 }
 
 /* ---- dedupe ---- */
@@ -492,10 +244,10 @@ static void test_dedupe(void **state) {
 static void test_dedupe_spills(void **state) {
     char *data = many_groups(20000, 3000);
     const char *yaml = SRC "  dd: {type: dedupe, input: src, keys: [k], keep: last}\n" SINK("dd");
-    outcome ref = run2(yaml, data, NULL, 1, 0);
+    jt_outcome ref = jt_run(yaml, data, NULL, 1, 0, NULL);
     assert_int_equal(ref.rc, 0);
     for (int threads = 1; threads <= 4; threads *= 2) {
-        outcome o = run2(yaml, data, NULL, threads, 256 * 1024);
+        jt_outcome o = jt_run(yaml, data, NULL, threads, 256 * 1024, NULL);
         assert_int_equal(o.rc, 0);
         assert_string_equal(o.out, ref.out);
         free(o.out);
@@ -511,7 +263,7 @@ static void test_dedupe_spills(void **state) {
 static void test_union(void **state) {
     const char *yaml = "nodes:\n  a: {type: mem, data: \"${data}\"}\n  b: {type: mem, data: \"${data2}\"}\n"
                        "  u: {type: union, inputs: [a, b]}\n" SINK("u");
-    outcome o = run2(yaml, "{\"x\":1}\n{\"x\":2}\n", "{\"y\":\"z\"}\n", 2, 0);
+    jt_outcome o = jt_run(yaml, "{\"x\":1}\n{\"x\":2}\n", "{\"y\":\"z\"}\n", 2, 0, NULL);
     assert_int_equal(o.rc, 0);
     assert_non_null(strstr(o.out, "{\"x\":1}\n{\"x\":2}\n"));
     assert_non_null(strstr(o.out, "{\"y\":\"z\"}\n"));
@@ -519,13 +271,13 @@ static void test_union(void **state) {
     free(o.out);
     const char *distinct = "nodes:\n  a: {type: mem, data: \"${data}\"}\n  b: {type: mem, data: \"${data2}\"}\n"
                            "  u: {type: union, inputs: [a, b], distinct: true}\n" SINK("u");
-    o = run2(distinct, "{\"x\":1}\n{\"x\":2}\n{\"x\":1}\n", "{\"x\":2}\n{\"x\":3}\n", 2, 0);
+    o = jt_run(distinct, "{\"x\":1}\n{\"x\":2}\n{\"x\":1}\n", "{\"x\":2}\n{\"x\":3}\n", 2, 0, NULL);
     assert_int_equal(o.rc, 0);
     assert_non_null(strstr(o.out, "{\"x\":1}\n{\"x\":2}\n"));
     assert_non_null(strstr(o.out, "{\"x\":3}\n"));
     assert_int_equal(strlen(o.out), strlen("{\"x\":1}\n{\"x\":2}\n{\"x\":3}\n"));
     free(o.out);
-    expect_load_error("nodes:\n  a: {type: mem}\n  u: {type: union, inputs: [a]}\n" SINK("u"), "at least 2 inputs");
+    jt_expect_load_error("nodes:\n  a: {type: mem}\n  u: {type: union, inputs: [a]}\n" SINK("u"), "at least 2 inputs");
 }
 
 /* ---- drop_null_fields ---- */
@@ -555,10 +307,10 @@ static void test_fill_missing(void **state) {
                "    defaults: {a: {value: \"02134\", type: string}, b: 2.5, c: \"true\", d: {value: \"2024-01-02\", "
                "type: date}}\n" SINK("fm"),
            "{\"a\":null}\n", 1, "{\"a\":\"02134\",\"b\":2.5,\"c\":true,\"d\":\"2024-01-02\"}\n", 0);
-    expect_load_error(SRC "  fm: {type: fill_missing, input: src, fields: [a]}\n" SINK("fm"), "needs a 'value'");
-    expect_load_error(SRC "  fm: {type: fill_missing, input: src}\n" SINK("fm"), "needs 'value'");
-    expect_load_error(SRC "  fm: {type: fill_missing, input: src, value: x, value_type: long}\n" SINK("fm"),
-                      "value 'x'");
+    jt_expect_load_error(SRC "  fm: {type: fill_missing, input: src, fields: [a]}\n" SINK("fm"), "needs a 'value'");
+    jt_expect_load_error(SRC "  fm: {type: fill_missing, input: src}\n" SINK("fm"), "needs 'value'");
+    jt_expect_load_error(SRC "  fm: {type: fill_missing, input: src, value: x, value_type: long}\n" SINK("fm"),
+                         "value 'x'");
 }
 
 /* ---- spigot ---- */
@@ -579,7 +331,7 @@ static char *read_all(const char *path) {
 
 static void test_spigot(void **state) {
     char yaml[512], path[128];
-    snprintf(path, sizeof path, "%s/sample/s.json", errdir);
+    snprintf(path, sizeof path, "%s/sample/s.json", jt_dir);
     snprintf(yaml, sizeof yaml, SRC "  sp: {type: spigot, input: src, path: %s, topk: 3}\n" SINK("sp"), path);
     for (int threads = 1; threads <= 4; threads *= 2) {
         expect(yaml, ten, threads, ten, 0); /* records pass through */
@@ -593,7 +345,7 @@ static void test_spigot(void **state) {
              path);
     char *first = NULL;
     for (int threads = 1; threads <= 4; threads *= 2) {
-        outcome o = run(yaml, data, threads);
+        jt_outcome o = run(yaml, data, threads);
         assert_int_equal(o.rc, 0);
         free(o.out);
         char *s = read_all(path);
@@ -639,10 +391,11 @@ static void test_resolve_choice_specs(void **state) {
            0);
     expect(SRC "  rc: {type: resolve_choice, input: src, specs: {m.q: make_struct}}\n" SINK("rc"),
            "{\"m\":{\"q\":\"7\",\"z\":0}}\n", 1, "{\"m\":{\"q\":{\"string\":\"7\"},\"z\":0}}\n", 0);
-    expect_load_error(SRC "  rc: {type: resolve_choice, input: src, specs: {p: \"cast:nope\"}}\n" SINK("rc"),
-                      "unknown type 'nope'");
-    expect_load_error(SRC "  rc: {type: resolve_choice, input: src, choice: flatten}\n" SINK("rc"), "unknown action");
-    expect_load_error(SRC "  rc: {type: resolve_choice, input: src}\n" SINK("rc"), "needs 'specs'");
+    jt_expect_load_error(SRC "  rc: {type: resolve_choice, input: src, specs: {p: \"cast:nope\"}}\n" SINK("rc"),
+                         "unknown type 'nope'");
+    jt_expect_load_error(SRC "  rc: {type: resolve_choice, input: src, choice: flatten}\n" SINK("rc"),
+                         "unknown action");
+    jt_expect_load_error(SRC "  rc: {type: resolve_choice, input: src}\n" SINK("rc"), "needs 'specs'");
 }
 
 static void test_resolve_choice_frame(void **state) {
@@ -677,22 +430,22 @@ static void test_resolve_choice_spills(void **state) {
             i, i);
     char *data = sl_buf_detach(&b);
     const char *yaml = SRC "  rc: {type: resolve_choice, input: src, choice: make_struct}\n" SINK("rc");
-    outcome ref = run2(yaml, data, NULL, 1, 0);
+    jt_outcome ref = jt_run(yaml, data, NULL, 1, 0, NULL);
     assert_int_equal(ref.rc, 0);
     assert_non_null(strstr(ref.out, "{\"i\":0,\"x\":{\"long\":null,\"string\":\"s0\"},"));
     for (int threads = 1; threads <= 4; threads *= 2) {
-        outcome o = run2(yaml, data, NULL, threads, 256 * 1024);
+        jt_outcome o = jt_run(yaml, data, NULL, threads, 256 * 1024, NULL);
         assert_int_equal(o.rc, 0);
         assert_string_equal(o.out, ref.out);
         free(o.out);
     }
     /* spigot's prob sample spills the same way (its buffer is a fraction of the limit) */
     char yaml2[512], path[128];
-    snprintf(path, sizeof path, "%s/spill-sample.json", errdir);
+    snprintf(path, sizeof path, "%s/spill-sample.json", jt_dir);
     snprintf(yaml2, sizeof yaml2, SRC "  sp: {type: spigot, input: src, path: %s, prob: 0.5}\n" SINK("sp"), path);
     char *first = NULL;
     for (int64_t limit = 0; limit <= 256 * 1024; limit += 256 * 1024) {
-        outcome o = run2(yaml2, data, NULL, 2, limit);
+        jt_outcome o = jt_run(yaml2, data, NULL, 2, limit, NULL);
         assert_int_equal(o.rc, 0);
         assert_string_equal(o.out, data);
         free(o.out);
@@ -760,5 +513,5 @@ int main(void) {
         cmocka_unit_test(test_unbox),
         cmocka_unit_test(test_flatten),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, jt_setup, jt_teardown);
 }
