@@ -39,6 +39,12 @@
 #include "store/store.h"
 
 #define FLUSH_BYTES (1u << 20)
+/* Output buffers kept between writers (at most SPARE_BUFS, of at most
+ * SPARE_MAX_BYTES each): a Parquet file's last row group (tens of MB) is
+ * appended at once, and fresh memory would cost a page fault per 4 KiB
+ * every time. */
+#define SPARE_BUFS 4
+#define SPARE_MAX_BYTES ((size_t)64 << 20)
 
 
 
@@ -95,6 +101,8 @@ typedef struct target_data {
     sl_store_pending **pending; /* finished parts, published on commit */
     size_t n_pending, cap_pending;
     sl_catalog_sink *sink;   /* catalog_database: table and partitions updated on commit, or NULL */
+    sl_buf spare[SPARE_BUFS]; /* output buffers of finished writers, for the next ones (under lock) */
+    size_t n_spare;
 } target_data;
 
 static void discard_pending(target_data *d) {
@@ -107,6 +115,7 @@ static void target_release(sl_node *node) {
     if (!d) return;
     discard_pending(d);
     free(d->pending);
+    for (size_t i = 0; i < d->n_spare; i++) sl_buf_free(&d->spare[i]);
     for (size_t i = 0; i < d->n_pkeys; i++) free(d->pkeys[i]);
     free(d->pkeys);
     sl_store_free(d->store);
@@ -197,10 +206,32 @@ typedef struct writer {
     sl_gtype *written; /* catalog updates: merged type of the records written */
 } writer;
 
+/* An empty output buffer: a spare one when there is one. */
+static void buf_take(target_data *d, sl_buf *b) {
+    sl_buf_init(b, 0);
+    pthread_mutex_lock(&d->lock);
+    if (d->n_spare) *b = d->spare[--d->n_spare];
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* Keep b's memory for a later writer, or free it. */
+static void buf_give(target_data *d, sl_buf *b) {
+    if (b->data && b->cap <= SPARE_MAX_BYTES) {
+        sl_buf_reset(b);
+        pthread_mutex_lock(&d->lock);
+        if (d->n_spare < SPARE_BUFS) {
+            d->spare[d->n_spare++] = *b;
+            b->data = NULL;
+        }
+        pthread_mutex_unlock(&d->lock);
+    }
+    sl_buf_free(b);
+}
+
 static void writer_free(writer *w) {
     for (size_t i = 0; i < w->n_files; i++) {
         free(w->files[i].key);
-        sl_buf_free(&w->files[i].buf);
+        buf_give(w->d, &w->files[i].buf);
     }
     free(w->files);
     sl_buf_free(&w->key);
@@ -376,7 +407,7 @@ static int file_for_key(writer *w, part_file **out, sl_error *err) {
         pf = &w->files[w->n_files];
         memset(pf, 0, sizeof *pf);
         pf->key = sl_xstrdup(key);
-        sl_buf_init(&pf->buf, 0);
+        buf_take(w->d, &pf->buf);
         w->last = w->n_files++;
     }
     pf->last_use = ++w->tick;

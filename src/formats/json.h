@@ -49,14 +49,53 @@ int sl_json_parse(const char *p, size_t len, sl_arena *a, sl_value *out, sl_erro
 #define SL_JSON_SCRATCH_VALUES 256
 #define SL_JSON_SCRATCH_FIELDS 128
 
+/* Object keys the decoder keeps (see sl_json_decode): at most
+ * SL_JSON_NAMES_MAX distinct keys of at most SL_JSON_NAME_MAX bytes, with
+ * SL_JSON_NAME_BYTES bytes of key text in all; keys beyond that are not kept. */
+#define SL_JSON_NAMES_MAX 254
+#define SL_JSON_NAME_MAX 64
+#define SL_JSON_NAME_BYTES 4096
+
+/* Internal: one kept key and the keys that followed it last time. */
+typedef struct sl_json_name {
+    uint32_t off, len; /* its text: names.text[off .. off + len) */
+    uint16_t next;     /* the key that followed this one in its object last time */
+    uint16_t first;    /* the first key of the object that was this key's value last time */
+    uint8_t flags;     /* name_flags of fields with this key */
+    uint8_t raw;       /* the key is written without escapes: the text is also its input bytes */
+} sl_json_name;
+
+/* Internal: the kept keys. Entries 0 and 1 are sentinels (the top level,
+ * and "not kept"); index slots hold entry + 1 (low 16 bits; 0: empty) and
+ * high bits of the key's hash. When most keys are not predicted (no
+ * stable key order), or the table is full and most lookups fail (keys
+ * that are data: ids, timestamps), the table is frozen for a while: no
+ * lookups, predictions stay as they are. Once half full, the table only
+ * takes a key the second time it is looked up, so that keys that are data
+ * leave room for keys that come back. */
+typedef struct sl_json_names {
+    uint32_t count, used;
+    uint64_t hits;          /* this window: keys predicted, */
+    uint32_t lookups, found; /* looked up, and found (or added) */
+    uint32_t frozen_misses; /* keys not predicted while frozen */
+    bool full, frozen;
+    uint32_t candidates[64]; /* hashes of keys seen once after the table got half full */
+    uint32_t index[2 * (SL_JSON_NAMES_MAX + 2)];
+    sl_json_name entry[SL_JSON_NAMES_MAX + 2];
+    char text[SL_JSON_NAME_BYTES + 8]; /* + 8: word loads past a key's end stay inside */
+} sl_json_names;
+
 typedef struct sl_json_decoder {
     int state;                               /* internal: top level, or where inside a top-level array */
     bool started;                            /* internal: the byte order mark check at file start is done */
     sl_value values[SL_JSON_SCRATCH_VALUES]; /* internal scratch */
     sl_field fields[SL_JSON_SCRATCH_FIELDS]; /* internal scratch */
+    sl_json_names names;                     /* internal: object keys seen so far */
 } sl_json_decoder;
 
-/* Prepare d for a new file. Holds no heap memory: nothing to free. */
+/* Prepare d for a new file. Holds no heap memory: nothing to free; but the
+ * records d decodes point into d (see sl_json_decode): initialising d again
+ * ends the life of the field names of the records it decoded before. */
 void sl_json_decoder_init(sl_json_decoder *d);
 
 /* Decode records from buf[0..len) per the contract in formats/format.h.
@@ -71,6 +110,12 @@ void sl_json_decoder_init(sl_json_decoder *d);
  * line) and decoding resumes at the next line. Inside a top-level array a
  * syntax error is fatal: returns SL_EPARSE with err->offset (file offset) and
  * err->line set. A negative status from ctx->reject is returned as is.
+ *
+ * Object keys are kept in d: the field names of the records point at d's
+ * one copy of each key (up to SL_JSON_NAMES_MAX keys; others point into buf
+ * or the arena), so names sit in a few cache lines and repeat the same
+ * pointers from record to record. d must therefore outlive the records, as
+ * buf must; do not move or copy d between calls.
  *
  * Records go to ctx->batch (arena: ctx->batch->arena) with sl_recloc of their
  * first byte; decoding stops once ctx->batch->count reaches ctx->max_records

@@ -10,6 +10,16 @@
  * strings without escapes are not copied. Numbers take an exact fast path
  * (Clinger) and fall back to strtod for long or extreme ones.
  *
+ * The streaming decoder keeps each object key it meets once, in the decoder
+ * (sl_json_names): field names point at that copy, so the transforms and
+ * writers that compare names read a few hot cache lines instead of the
+ * input, which has long left the cache by then. Keys are predicted: each
+ * kept key remembers the key that followed it, and the first key of the
+ * object that was its value, last time. A key whose input bytes equal the
+ * prediction's text (and a closing quote) is taken without scanning it;
+ * any other key is scanned as usual and looked up by hash, and the
+ * prediction updated.
+ *
  * Parsing functions return the position after what they parsed, or NULL with
  * the failure in the parser: either a syntax error (err_msg, err_pos) or,
  * when the input may continue (streaming, not at EOF), "incomplete".
@@ -46,6 +56,7 @@ enum { ST_TOP, ST_ARRAY_FIRST, ST_ARRAY_NEXT, ST_ARRAY_ELEM };
 
 typedef struct parser {
     const char *end;
+    sl_json_names *names; /* the decoder's kept keys; NULL for one-shot parses */
     bool final; /* the end of the buffer is the end of the input */
     sl_arena *arena;
     sl_value *vals; /* scratch stack of array items */
@@ -448,7 +459,7 @@ static const char *parse_number(parser *P, const char *p, sl_value *out) {
 
 /* ---- values ---- */
 
-static const char *parse_value(parser *P, const char *p, sl_value *out, int depth);
+static const char *parse_value(parser *P, const char *p, sl_value *out, int depth, unsigned parent);
 
 static const char *parse_literal(parser *P, const char *p, const char *lit, size_t n, sl_value v, sl_value *out) {
     size_t avail = (size_t)(P->end - p);
@@ -460,7 +471,182 @@ static const char *parse_literal(parser *P, const char *p, const char *lit, size
     return p + n;
 }
 
-static const char *parse_object(parser *P, const char *p, sl_value *out, int depth) {
+/* ---- kept object keys ---- */
+
+/* Sentinel entries: the parent of top-level values; keys not kept. */
+enum { NAME_TOP = 0, NAME_NONE = 1 };
+
+#define NAMES_INDEX_SLOTS (sizeof ((sl_json_names *)0)->index / sizeof ((sl_json_names *)0)->index[0])
+_Static_assert((NAMES_INDEX_SLOTS & (NAMES_INDEX_SLOTS - 1)) == 0 && NAMES_INDEX_SLOTS > SL_JSON_NAMES_MAX + 2,
+               "the key index is a power of two with free slots");
+
+static void names_init(sl_json_names *N) {
+    memset(N, 0, sizeof *N);
+    N->count = 2;
+    for (unsigned i = 0; i < 2; i++) {
+        N->entry[i].next = NAME_NONE;
+        N->entry[i].first = NAME_NONE;
+    }
+}
+
+static inline uint64_t load_u64(const char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint32_t load_u32(const char *p) {
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
+/* Hash of a key: its length and up to 24 of its bytes (first, middle and
+ * last 8), never reading outside s[0..len). */
+static inline uint32_t name_hash(const char *s, uint32_t len) {
+    uint64_t a, b, c = 0;
+    if (len >= 8) {
+        a = load_u64(s);
+        b = load_u64(s + len - 8);
+        if (len > 16) c = load_u64(s + len / 2 - 4);
+    } else if (len >= 4) {
+        a = load_u32(s);
+        b = load_u32(s + len - 4);
+    } else {
+        a = len ? (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[len / 2] << 8 |
+                      (unsigned char)s[len - 1]
+                : 0;
+        b = 0;
+    }
+    /* wyhash-style mixing: a 64x64->128 multiply, both halves folded */
+    unsigned __int128 m = (unsigned __int128)(a ^ 0xa0761d6478bd642full) * (b ^ c ^ (0xe7037ed1a0b428dbull + len));
+    uint64_t h = (uint64_t)m ^ (uint64_t)(m >> 64);
+    return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+/* a[0..n) == b[0..n), reading nothing outside either. */
+static inline bool name_eq(const char *a, const char *b, uint32_t n) {
+    if (n >= 8) {
+        if (n > 16) return memcmp(a, b, n) == 0;
+        return ((load_u64(a) ^ load_u64(b)) | (load_u64(a + n - 8) ^ load_u64(b + n - 8))) == 0;
+    }
+    if (n >= 4) return ((load_u32(a) ^ load_u32(b)) | (load_u32(a + n - 4) ^ load_u32(b + n - 4))) == 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+#define NAMES_WINDOW 4096   /* lookups between looks at how well keys are predicted and found */
+#define NAMES_THAW (1u << 16) /* keys not predicted while frozen before the table tries again */
+
+/* The end of a window of lookups: freeze when fewer keys were predicted
+ * than looked up, or when a full table mostly failed to find them. */
+static void names_window(sl_json_names *N) {
+    N->frozen = N->hits < N->lookups || (N->full && N->found * 2 < N->lookups);
+    N->hits = 0;
+    N->lookups = N->found = N->frozen_misses = 0;
+}
+
+/* The entry of the key whose decoded text is s[0..len) (raw: the input held
+ * it without escapes), added when it is new and there is room; NAME_NONE
+ * when it is not kept. */
+static unsigned names_intern(sl_json_names *N, const char *s, uint32_t len, unsigned flags, bool raw) {
+    if (++N->lookups == NAMES_WINDOW) names_window(N);
+    if (len > SL_JSON_NAME_MAX) return NAME_NONE;
+    uint32_t h = name_hash(s, len), tag = h & 0xFFFF0000u;
+    uint32_t mask = (uint32_t)NAMES_INDEX_SLOTS - 1, at = h & mask;
+    for (; N->index[at]; at = (at + 1) & mask) {
+        uint32_t slot = N->index[at];
+        if ((slot & 0xFFFF0000u) != tag) continue;
+        sl_json_name *e = &N->entry[(slot & 0xFFFF) - 1];
+        if (e->len == len && name_eq(N->text + e->off, s, len)) {
+            if (raw) e->raw = 1; /* its text is these input bytes too */
+            N->found++;
+            return (slot & 0xFFFF) - 1u;
+        }
+    }
+    if (N->count == SL_JSON_NAMES_MAX + 2 || N->used + len > SL_JSON_NAME_BYTES) {
+        N->full = true;
+        return NAME_NONE;
+    }
+    if (N->count > SL_JSON_NAMES_MAX / 2 || N->used > SL_JSON_NAME_BYTES / 2) {
+        uint32_t *seen = &N->candidates[h % (sizeof N->candidates / sizeof N->candidates[0])];
+        if (*seen != (h | 1)) { /* first time: remember it, keep it next time */
+            *seen = h | 1;
+            return NAME_NONE;
+        }
+    }
+    unsigned i = N->count++;
+    if (len) memcpy(N->text + N->used, s, len);
+    N->entry[i] = (sl_json_name){N->used, len, NAME_NONE, NAME_NONE, (uint8_t)flags, raw};
+    N->used += len;
+    N->index[at] = tag | (i + 1);
+    N->found++; /* a new key counts as found: it is kept */
+    return i;
+}
+
+/* Bits of a word loaded from memory that hold its first n (< 8) bytes. */
+static inline uint64_t first_bytes_mask(uint32_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return n ? ~(uint64_t)0 << (64 - 8 * n) : 0;
+#else
+    return ((uint64_t)1 << (8 * n)) - 1;
+#endif
+}
+
+/* Input s[0..len) (s + len < end) equals kept text t[0..len) (readable 8
+ * bytes past len). */
+static inline bool key_eq(const char *s, const char *end, const char *t, uint32_t len) {
+    uint64_t a, b, a2, b2;
+    if (len < 8) {
+        if (end - s < 8) return memcmp(s, t, len) == 0;
+        memcpy(&a, s, 8);
+        memcpy(&b, t, 8);
+        return ((a ^ b) & first_bytes_mask(len)) == 0;
+    }
+    if (len > 16) return memcmp(s, t, len) == 0;
+    memcpy(&a, s, 8);
+    memcpy(&b, t, 8);
+    memcpy(&a2, s + len - 8, 8);
+    memcpy(&b2, t + len - 8, 8);
+    return ((a ^ b) | (a2 ^ b2)) == 0;
+}
+
+/* p[0] == '"': the key at p into slot, as the kept copy when there is one.
+ * *link holds the predicted entry and is updated to the key's; *key gets
+ * the key's entry. */
+static inline const char *parse_key(parser *P, const char *p, sl_field *slot, uint16_t *link, unsigned *key) {
+    sl_json_names *N = P->names;
+    const sl_json_name *e = &N->entry[*link];
+    const char *s = p + 1;
+    if (e->raw && (size_t)(P->end - s) > e->len && s[e->len] == '"' && key_eq(s, P->end, N->text + e->off, e->len)) {
+        slot->name = N->text + e->off;
+        slot->name_len = e->len;
+        slot->name_flags = e->flags;
+        *key = *link;
+        N->hits++;
+        return s + e->len + 1;
+    }
+    unsigned flags;
+    const char *after = parse_string(P, p, &slot->name, &slot->name_len, &flags);
+    if (!after) return NULL;
+    slot->name_flags = flags;
+    if (N->frozen) { /* the predictions stay as they are, for a while */
+        *key = NAME_NONE;
+        if (++N->frozen_misses == NAMES_THAW) {
+            names_window(N);
+            N->frozen = false;
+        }
+        return after;
+    }
+    unsigned k = names_intern(N, slot->name, slot->name_len, flags, slot->name == s);
+    if (k != NAME_NONE) slot->name = N->text + N->entry[k].off;
+    if (*link != k) *link = (uint16_t)k;
+    *key = k;
+    return after;
+}
+
+static const char *parse_object(parser *P, const char *p, sl_value *out, int depth, unsigned parent) {
     if (depth >= SL_JSON_MAX_DEPTH) return fail(P, p, "nesting deeper than 512 levels");
     const char *end = P->end;
     size_t base = P->n_fields;
@@ -470,6 +656,7 @@ static const char *parse_object(parser *P, const char *p, sl_value *out, int dep
         put_value(out, SL_T_STRUCT, 0, 0, 0);
         return p + 1;
     }
+    uint16_t *link = P->names ? &P->names->entry[parent].first : NULL; /* the predicted key */
     for (;;) {
         if (*p != '"')
             return fail(P, p,
@@ -480,10 +667,17 @@ static const char *parse_object(parser *P, const char *p, sl_value *out, int dep
         if (P->n_fields == P->cap_fields) grow_fields(P);
         size_t idx = P->n_fields++;
         sl_field *slot = &P->fields[idx];
-        unsigned flags;
-        p = parse_string(P, p, &slot->name, &slot->name_len, &flags);
-        if (!p) return NULL;
-        slot->name_flags = flags;
+        unsigned key = NAME_NONE;
+        if (link) {
+            p = parse_key(P, p, slot, link, &key);
+            if (!p) return NULL;
+            link = &P->names->entry[key].next;
+        } else {
+            unsigned flags;
+            p = parse_string(P, p, &slot->name, &slot->name_len, &flags);
+            if (!p) return NULL;
+            slot->name_flags = flags;
+        }
         if (p < end && *p == ':') {
             p++;
         } else {
@@ -495,7 +689,7 @@ static const char *parse_object(parser *P, const char *p, sl_value *out, int dep
         p = skip_ws(P, p);
         if (p == end) return need_more(P, p, "unexpected end of input in object");
         sl_value v;
-        p = parse_value(P, p, &v, depth + 1);
+        p = parse_value(P, p, &v, depth + 1, key);
         if (!p) return NULL;
         copy_value(&P->fields[idx].value, &v); /* the scratch may have moved */
         p = skip_ws(P, p);
@@ -517,7 +711,7 @@ static const char *parse_object(parser *P, const char *p, sl_value *out, int dep
     return p + 1;
 }
 
-static const char *parse_array(parser *P, const char *p, sl_value *out, int depth) {
+static const char *parse_array(parser *P, const char *p, sl_value *out, int depth, unsigned parent) {
     if (depth >= SL_JSON_MAX_DEPTH) return fail(P, p, "nesting deeper than 512 levels");
     const char *end = P->end;
     size_t base = P->n_vals;
@@ -531,7 +725,7 @@ static const char *parse_array(parser *P, const char *p, sl_value *out, int dept
         if (P->n_vals == P->cap_vals) grow_vals(P);
         size_t idx = P->n_vals++;
         sl_value v;
-        p = parse_value(P, p, &v, depth + 1);
+        p = parse_value(P, p, &v, depth + 1, parent); /* objects in an array predict from the array's key */
         if (!p) return NULL;
         copy_value(&P->vals[idx], &v); /* the scratch may have moved */
         p = skip_ws(P, p);
@@ -553,11 +747,11 @@ static const char *parse_array(parser *P, const char *p, sl_value *out, int dept
     return p + 1;
 }
 
-/* p < P->end. */
-static const char *parse_value(parser *P, const char *p, sl_value *out, int depth) {
+/* p < P->end. parent: the entry of the key whose value this is. */
+static const char *parse_value(parser *P, const char *p, sl_value *out, int depth, unsigned parent) {
     switch (*p) {
-    case '{': return parse_object(P, p, out, depth);
-    case '[': return parse_array(P, p, out, depth);
+    case '{': return parse_object(P, p, out, depth, parent);
+    case '[': return parse_array(P, p, out, depth, parent);
     case '"': {
         const char *s;
         uint32_t len;
@@ -623,7 +817,7 @@ int sl_json_parse(const char *p, size_t len, sl_arena *a, sl_value *out, sl_erro
     if (q == end) {
         fail(&P, q, "expected a JSON value");
     } else {
-        q = parse_value(&P, q, out, 0);
+        q = parse_value(&P, q, out, 0, NAME_NONE);
         if (q) {
             q = skip_ws(&P, q);
             if (q == end) return SL_OK;
@@ -650,6 +844,7 @@ int sl_json_parse(const char *p, size_t len, sl_arena *a, sl_value *out, sl_erro
 void sl_json_decoder_init(sl_json_decoder *d) {
     d->state = ST_TOP;
     d->started = false;
+    names_init(&d->names);
 }
 
 static const char *type_word(const sl_value *v) {
@@ -715,6 +910,7 @@ int sl_json_decode(sl_json_decoder *d, const char *buf, size_t len, bool at_eof,
     const char *p = buf, *end = buf + len;
     parser P;
     parser_init(&P, end, at_eof, &batch->arena, d->values, SL_JSON_SCRATCH_VALUES, d->fields, SL_JSON_SCRATCH_FIELDS);
+    P.names = &d->names;
     uint64_t line = ctx->line;
     int rc = SL_OK;
     if (!d->started) {
@@ -771,7 +967,7 @@ int sl_json_decode(sl_json_decoder *d, const char *buf, size_t len, bool at_eof,
         sl_value v;
         P.n_vals = P.n_fields = 0;
         P.newlines = 0;
-        const char *after = parse_value(&P, rec, &v, 0);
+        const char *after = parse_value(&P, rec, &v, 0, NAME_TOP);
         if (!after) {
             if (P.incomplete) break;
             if (d->state != ST_TOP) {

@@ -90,7 +90,7 @@
  *
  * The file schema is fixed by the first row group (which holds at most
  * FIRST_GROUP_MAX = 4 MiB of data: its records are copied into the
- * encoder's arena until the schema is known) and their schema computed (core/schema.h);
+ * encoder's memory until the schema is known) and their schema computed (core/schema.h);
  * choice{long,double} widens to double; any other choice fails the run
  * (the message names the field). Later records: fields the schema lacks
  * are dropped (counted); a value of another type than its column's is
@@ -109,7 +109,6 @@
 #include "core/arena.h"
 #include "core/mem.h"
 #include "core/schema.h"
-#include "core/serialize.h"
 #include "formats/parquet_meta.h"
 
 #ifndef SL_VERSION
@@ -649,9 +648,12 @@ typedef struct encoder {
     /* fatal error (schema cannot be written): every later call reports it */
     bool failed;
     sl_error fatal;
-    /* first row group: records buffered until the schema is fixed */
+    /* first row group: records buffered until the schema is fixed, copied
+     * into pooled blocks (sample_alloc) */
     bool fixed;
-    sl_arena first_arena;
+    sl_buf *sample_blocks;
+    uint32_t n_sample_blocks, cap_sample_blocks;
+    char *sample_cur, *sample_end;
     sl_value *first;
     size_t n_first, cap_first;
     int64_t first_bytes;
@@ -940,6 +942,55 @@ static void compress_into(encoder *e, int codec, const void *src, size_t n, sl_b
     dst->len += got;
 }
 
+/* a ‖ b (both non-empty) as one snappy block, without joining them: b is
+ * compressed on its own and its elements follow a literal element holding
+ * a. Snappy's copies point back by distance and b's stay inside b, so they
+ * remain valid after the prefix. b's own preamble (its length) is written
+ * over by a. */
+static void snappy_joined(const char *a, size_t na, const char *b, size_t nb, sl_buf *dst) {
+    uint8_t head[16];
+    size_t h = sl_thrift_put_uvarint(head, na + nb); /* the block's length, as snappy's varint */
+    uint8_t pre[10];
+    size_t pre_len = sl_thrift_put_uvarint(pre, nb); /* <= h: the room b's preamble takes */
+    size_t m = na - 1;
+    if (m < 60) {
+        head[h++] = (uint8_t)(m << 2);
+    } else {
+        int k = m < 0x100 ? 1 : m < 0x10000 ? 2 : m < 0x1000000 ? 3 : 4;
+        head[h++] = (uint8_t)((59 + k) << 2);
+        for (int i = 0; i < k; i++)
+            head[h++] = (uint8_t)(m >> (8 * i));
+    }
+    size_t skip = h + na - pre_len; /* where b's compressed form starts */
+    size_t got = snappy_max_compressed_length(nb);
+    reserve(dst, skip + got);
+    char *at = dst->data + dst->len;
+    if (snappy_compress(b, nb, at + skip, &got) != SNAPPY_OK) abort();
+    memcpy(at, head, h);
+    memcpy(at + h, a, na);
+    dst->len += skip + got;
+}
+
+/* Compress body[from..) followed by tail[0..tail_len) as one block into
+ * dst. body is scratch: except with snappy, the tail may be appended to it. */
+static void compress_page(encoder *e, int codec, sl_buf *body, size_t from, const char *tail, size_t tail_len,
+                          sl_buf *dst) {
+    size_t head = body->len - from;
+    if (head && tail_len) {
+        if (codec == SL_PQ_SNAPPY && head + tail_len <= UINT32_MAX) {
+            snappy_joined(body->data + from, head, tail, tail_len, dst);
+            return;
+        }
+        add(body, tail, tail_len);
+        head += tail_len;
+        tail_len = 0;
+    }
+    if (tail_len)
+        compress_into(e, codec, tail, tail_len, dst);
+    else
+        compress_into(e, codec, body->data + from, head, dst);
+}
+
 /* ================= pages ================= */
 
 /* PLAIN bytes of dictionary entry i (with its length prefix for byte arrays). */
@@ -979,6 +1030,8 @@ static void write_levels(encoder *e, sl_buf *b, const u8vec *lv, int max, bool p
     }
 }
 
+/* Dictionary indices or booleans of the page into b. Other PLAIN values
+ * are already in their page form: c->plain. */
 static void write_values(pcol *c, sl_buf *b) {
     if (c->dict_on) {
         int w = bit_width(c->dict.n ? c->dict.n - 1 : 0);
@@ -986,11 +1039,9 @@ static void write_values(pcol *c, sl_buf *b) {
         uint8_t wb = (uint8_t)w;
         add(b, &wb, 1);
         hybrid_u32(b, c->idx.p, c->idx.n, w);
-    } else if (c->kind == LK_BOOL) {
-        size_t n = c->plain.len; /* ceil(n / 8) bytes */
-        bitpack_u8(b, (const uint8_t *)c->plain.data, n, (n + 7) / 8 * 8, 1);
     } else {
-        add(b, c->plain.data, c->plain.len);
+        size_t n = c->plain.len; /* booleans, one byte each: ceil(n / 8) bytes */
+        bitpack_u8(b, (const uint8_t *)c->plain.data, n, (n + 7) / 8 * 8, 1);
     }
 }
 
@@ -1020,23 +1071,31 @@ static void page_flush(encoder *e, pcol *c) {
     size_t rep_len = body->len;
     write_levels(e, body, &c->def, c->max_def, !v2);
     size_t levels_len = body->len;
-    if (c->n_values) write_values(c, body);
-    size_t uncompressed = body->len;
+    /* the page is body, then tail: PLAIN values are not copied into body */
+    const char *tail = NULL;
+    size_t tail_len = 0;
+    if (c->n_values && !c->dict_on && c->kind != LK_BOOL) {
+        tail = c->plain.data;
+        tail_len = c->plain.len;
+    } else if (c->n_values) {
+        write_values(c, body);
+    }
+    size_t uncompressed = body->len + tail_len;
     size_t from = v2 ? levels_len : 0; /* v2 pages keep their levels uncompressed */
-    const sl_buf *stored = body;       /* the page as stored: body itself when uncompressed */
-    if (c->codec != SL_PQ_UNCOMPRESSED) {
+    bool compressed = c->codec != SL_PQ_UNCOMPRESSED;
+    if (compressed) {
         add(comp, body->data, from);
-        compress_into(e, c->codec, body->data + from, uncompressed - from, comp);
-        stored = comp;
+        compress_page(e, c->codec, body, from, tail, tail_len, comp);
     }
     if (!c->codec_fixed) {
         /* The first page of a chunk settles its codec: snappy data that it
          * cannot shrink by 1/8 (random ids, hashes) is stored as it is, which
-         * costs a little space and saves the compression on every page. */
+         * costs a little space and saves the compression on every page.
+         * (Snappy leaves body and tail as they were.) */
         c->codec_fixed = true;
         if (c->codec == SL_PQ_SNAPPY && (comp->len - from) * 8 > (uncompressed - from) * 7) {
             c->codec = SL_PQ_UNCOMPRESSED;
-            stored = body;
+            compressed = false;
         }
     }
 
@@ -1045,7 +1104,7 @@ static void page_flush(encoder *e, pcol *c) {
     sl_pq_page_header h;
     memset(&h, 0, sizeof h);
     h.uncompressed_page_size = (int32_t)uncompressed;
-    h.compressed_page_size = (int32_t)stored->len;
+    h.compressed_page_size = (int32_t)(compressed ? comp->len : uncompressed);
     sl_pq_encoding enc = dict_page ? SL_PQ_ENC_RLE_DICTIONARY : SL_PQ_ENC_PLAIN;
     if (v2) {
         h.type = SL_PQ_DATA_PAGE_V2;
@@ -1075,9 +1134,14 @@ static void page_flush(encoder *e, pcol *c) {
     sl_pq_page_header_encode(&h, &e->header);
     sl_arena_free(&tmp);
     add(&c->pages, e->header.data, e->header.len);
-    add(&c->pages, stored->data, stored->len);
+    if (compressed) {
+        add(&c->pages, comp->data, comp->len);
+    } else {
+        add(&c->pages, body->data, body->len);
+        add(&c->pages, tail, tail_len);
+    }
     c->chunk_uncompressed += (int64_t)(e->header.len + uncompressed);
-    c->chunk_compressed += (int64_t)(e->header.len + stored->len);
+    c->chunk_compressed += (int64_t)(e->header.len + (compressed ? comp->len : uncompressed));
     c->chunk_levels += (int64_t)c->def.n;
     if (dict_page)
         c->dict_pages++;
@@ -1941,6 +2005,111 @@ static uint32_t count_elems(const pnode *n) {
     return k;
 }
 
+/* ================= the first row group's records ================= */
+
+/* Their copies live in blocks from the buffer pool, so the next file's
+ * sample reuses memory that is already mapped. */
+#define SAMPLE_BLOCK ((size_t)1 << 20)
+
+static __attribute__((noinline)) void sample_grow(encoder *e, size_t size) {
+    if (e->n_sample_blocks == e->cap_sample_blocks) {
+        e->cap_sample_blocks = e->cap_sample_blocks ? e->cap_sample_blocks * 2 : 8;
+        e->sample_blocks = sl_xrealloc(e->sample_blocks, e->cap_sample_blocks * sizeof *e->sample_blocks);
+    }
+    sl_buf *b = &e->sample_blocks[e->n_sample_blocks++];
+    sl_buf_init(b, 0);
+    buf_grow(b, size > SAMPLE_BLOCK ? size : SAMPLE_BLOCK);
+    e->sample_cur = b->data;
+    e->sample_end = b->data + b->cap;
+}
+
+static inline void *sample_alloc(encoder *e, size_t size) {
+    size = (size + 7u) & ~(size_t)7u;
+    if ((size_t)(e->sample_end - e->sample_cur) < size) sample_grow(e, size);
+    void *p = e->sample_cur;
+    e->sample_cur += size;
+    return p;
+}
+
+static const char *sample_bytes(encoder *e, const char *s, size_t len) {
+    char *c = sample_alloc(e, len + 1);
+    if (len) memcpy(c, s, len);
+    c[len] = '\0';
+    return c;
+}
+
+static void sample_release(encoder *e) {
+    for (uint32_t i = 0; i < e->n_sample_blocks; i++)
+        buf_release(&e->sample_blocks[i]);
+    free(e->sample_blocks);
+    e->sample_blocks = NULL;
+    e->n_sample_blocks = e->cap_sample_blocks = 0;
+    e->sample_cur = e->sample_end = NULL;
+}
+
+/* Deep copy of v (as sl_value_deep_copy) in the sample blocks. prev is the
+ * copy of the value at the same place in the previous record, or NULL:
+ * field names equal to its names share their copies. *same is cleared
+ * unless observing v cannot change a schema that has observed prev (same
+ * types, same field names in the same order, list elements like prev's; a
+ * decimal never counts as same: the schema keeps its digits), ignoring the
+ * schema's counts, which the writer does not use. *size grows by v's PLAIN
+ * size estimate (first row group sizing). */
+static sl_value sample_copy(encoder *e, const sl_value *v, const sl_value *prev, bool *same, int64_t *size) {
+    sl_value c = *v;
+    if (prev && prev->type != v->type) {
+        *same = false;
+        prev = NULL;
+    }
+    switch ((sl_type)v->type) {
+    case SL_T_NULL:
+    case SL_T_BOOL: *size += 1; break;
+    case SL_T_DATE: *size += 4; break;
+    case SL_T_DECIMAL:
+        *same = false;
+        *size += 8;
+        c.u.s = sample_bytes(e, v->u.s, v->len);
+        break;
+    case SL_T_STRING:
+    case SL_T_BINARY:
+        *size += 4 + (int64_t)v->len;
+        c.u.s = sample_bytes(e, v->u.s, v->len);
+        break;
+    case SL_T_LIST: {
+        sl_value *items = sample_alloc(e, (v->len ? v->len : 1) * sizeof *items);
+        const sl_value *like = prev && prev->len ? prev->u.items : NULL;
+        if (v->len && !like) *same = false;
+        *size += 1;
+        for (uint32_t i = 0; i < v->len; i++)
+            items[i] =
+                sample_copy(e, &v->u.items[i], like ? &like[i < prev->len ? i : prev->len - 1] : NULL, same, size);
+        c.u.items = items;
+        break;
+    }
+    case SL_T_STRUCT: {
+        if (!prev || prev->len != v->len) *same = false;
+        sl_field *fields = sample_alloc(e, (v->len ? v->len : 1) * sizeof *fields);
+        for (uint32_t i = 0; i < v->len; i++) {
+            const sl_field *f = &v->u.fields[i];
+            const sl_field *pf = prev && i < prev->len ? &prev->u.fields[i] : NULL;
+            fields[i] = *f;
+            if (pf && pf->name_len == f->name_len && bytes_eq(pf->name, f->name, f->name_len)) {
+                fields[i].name = pf->name;
+            } else {
+                *same = false;
+                pf = NULL;
+                fields[i].name = sample_bytes(e, f->name, f->name_len);
+            }
+            fields[i].value = sample_copy(e, &f->value, pf ? &pf->value : NULL, same, size);
+        }
+        c.u.fields = fields;
+        break;
+    }
+    default: *size += 8; break;
+    }
+    return c;
+}
+
 /* Fix the file schema from the buffered first row group, then write those
  * records through the normal path. */
 static int fix_schema(encoder *e, sl_buf *out, sl_error *err) {
@@ -1988,8 +2157,7 @@ static int fix_schema(encoder *e, sl_buf *out, sl_error *err) {
         rc = write_record(e, out, &e->first[i], err);
         if (rc) return rc == SL_ETYPE ? SL_EINVAL : rc; /* cannot reject an accepted record any more */
     }
-    sl_arena_free(&e->first_arena);
-    sl_arena_init(&e->first_arena);
+    sample_release(e);
     free(e->first);
     e->first = NULL;
     e->n_first = e->cap_first = 0;
@@ -1998,36 +2166,11 @@ static int fix_schema(encoder *e, sl_buf *out, sl_error *err) {
     return SL_OK;
 }
 
-/* PLAIN size estimate of a record (first row group sizing). */
-static int64_t raw_size(const sl_value *v) {
-    switch (v->type) {
-    case SL_T_NULL:
-    case SL_T_BOOL: return 1;
-    case SL_T_STRING:
-    case SL_T_BINARY: return 4 + (int64_t)v->len;
-    case SL_T_DATE: return 4;
-    case SL_T_LIST: {
-        int64_t n = 1;
-        for (uint32_t i = 0; i < v->len; i++)
-            n += raw_size(&v->u.items[i]);
-        return n;
-    }
-    case SL_T_STRUCT: {
-        int64_t n = 0;
-        for (uint32_t i = 0; i < v->len; i++)
-            n += raw_size(&v->u.fields[i].value);
-        return n;
-    }
-    default: return 8;
-    }
-}
-
 /* ================= the vtable ================= */
 
 int sl_parquet_encoder_new_opts(const sl_parquet_write_opts *o, void **enc, sl_error *err) {
     encoder *e = sl_xcalloc(1, sizeof *e);
     e->o = *o;
-    sl_arena_init(&e->first_arena);
     sl_arena_init(&e->meta);
     sl_buf_init(&e->body, 0);
     sl_buf_init(&e->comp, 0);
@@ -2070,9 +2213,11 @@ int sl_parquet_encode(void *enc, sl_buf *out, const sl_value *rec, sl_error *err
         e->cap_first = e->cap_first ? e->cap_first * 2 : 1024;
         e->first = sl_xrealloc(e->first, e->cap_first * sizeof *e->first);
     }
-    e->first[e->n_first++] = sl_value_deep_copy(&e->first_arena, rec);
-    sl_schema_observe(&e->schema, rec);
-    e->first_bytes += raw_size(rec);
+    /* a record shaped like the one before teaches the schema nothing */
+    bool same = e->n_first > 0;
+    e->first[e->n_first] = sample_copy(e, rec, e->n_first ? &e->first[e->n_first - 1] : NULL, &same, &e->first_bytes);
+    e->n_first++;
+    if (!same) sl_schema_observe(&e->schema, rec);
     if (e->first_bytes < e->o.row_group_size && e->first_bytes < FIRST_GROUP_MAX) return SL_OK;
     sl_error local;
     sl_error_clear(&local);
@@ -2151,7 +2296,7 @@ void sl_parquet_encoder_free(void *enc) {
     free(e->groups);
     free(e->first);
     sl_schema_free(e->schema);
-    sl_arena_free(&e->first_arena);
+    sample_release(e);
     sl_arena_free(&e->meta);
     buf_release(&e->body);
     buf_release(&e->comp);

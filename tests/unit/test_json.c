@@ -515,7 +515,8 @@ static int on_reject(void *ud, uint64_t line, int64_t offset, const char *reason
 }
 
 typedef struct decoded {
-    sl_batch batch; /* every record of the input, in order */
+    sl_json_decoder dec; /* the records' field names point into it */
+    sl_batch batch;      /* every record of the input, in order */
     rejects rej;
     int rc;
     sl_error err;
@@ -530,8 +531,7 @@ typedef struct decoded {
 static void decode_text(decoded *out, const char *text, size_t len, size_t chunk, size_t max_records) {
     memset(out, 0, sizeof *out);
     sl_batch_init(&out->batch);
-    sl_json_decoder d;
-    sl_json_decoder_init(&d);
+    sl_json_decoder_init(&out->dec);
     sl_decode_ctx ctx = {0};
     ctx.batch = &out->batch;
     ctx.line = 1;
@@ -543,7 +543,7 @@ static void decode_text(decoded *out, const char *text, size_t len, size_t chunk
         size_t consumed = 0;
         ctx.max_records = out->batch.count + max_records;
         out->calls++;
-        out->rc = sl_json_decode(&d, text + pos, visible - pos, eof, &consumed, &ctx, &out->err);
+        out->rc = sl_json_decode(&out->dec, text + pos, visible - pos, eof, &consumed, &ctx, &out->err);
         assert_true(consumed <= visible - pos);
         pos += consumed;
         assert_int_equal(ctx.offset, (int64_t)pos);
@@ -766,6 +766,138 @@ static void test_decode_ndjson_split_everywhere(void **state) {
     }
 }
 
+static bool in_decoder(const char *p, const sl_json_decoder *d) {
+    return p >= (const char *)d && p < (const char *)(d + 1);
+}
+
+static const sl_field *field_named(const sl_value *rec, const char *name) {
+    const sl_field *f = sl_struct_find(rec, name, strlen(name));
+    if (!f) fail_msg("no field %s in %s", name, to_json(rec));
+    return f;
+}
+
+static void test_decode_keeps_keys(void **state) {
+    /* every record's field names point at the decoder's one copy of each
+     * key, whatever the order, nesting, escapes and buffer splits */
+    const char text[] = "{\"id\":1,\"meta\":{\"host\":\"a\",\"tags\":[{\"k\":1},{\"k\":2}]},\"caf\xC3\xA9\":\"x\"}\n"
+                        "{\"id\":2,\"meta\":{\"host\":\"b\",\"tags\":[]},\"caf\xC3\xA9\":\"y\"}\n"
+                        "{\"caf\xC3\xA9\":\"z\",\"id\":3,\"ab\":null,\"abc\":0}\n"
+                        "{\"abc\":1,\"ab\":2,\"i\\u0064\":4,\"m\\\"q\":5,\"\":6}\n"
+                        "{\"id\":7,\"meta\":{\"host\":\"c\",\"tags\":[{\"k\":3}]},\"caf\xC3\xA9\":\"w\",\"m\\\"q\":8}\n";
+    static const char *want[] = {
+        "{\"id\":1,\"meta\":{\"host\":\"a\",\"tags\":[{\"k\":1},{\"k\":2}]},\"caf\xC3\xA9\":\"x\"}",
+        "{\"id\":2,\"meta\":{\"host\":\"b\",\"tags\":[]},\"caf\xC3\xA9\":\"y\"}",
+        "{\"caf\xC3\xA9\":\"z\",\"id\":3,\"ab\":null,\"abc\":0}",
+        "{\"abc\":1,\"ab\":2,\"id\":4,\"m\\\"q\":5,\"\":6}",
+        "{\"id\":7,\"meta\":{\"host\":\"c\",\"tags\":[{\"k\":3}]},\"caf\xC3\xA9\":\"w\",\"m\\\"q\":8}",
+    };
+    size_t len = sizeof text - 1;
+    for (size_t chunk = 1; chunk <= len; chunk = chunk < 16 ? chunk + 1 : chunk * 2) {
+        for (size_t max = 1; max <= 1000; max *= 1000) {
+            decoded d;
+            decode_text(&d, text, len, chunk, max);
+            assert_int_equal(d.rc, 0);
+            assert_int_equal(d.rej.n, 0);
+            assert_int_equal(d.batch.count, 5);
+            for (int i = 0; i < 5; i++)
+                assert_string_equal(to_json(&d.batch.records[i]), want[i]);
+            const sl_value *r = d.batch.records;
+            const char *id = field_named(&r[0], "id")->name;
+            assert_true(in_decoder(id, &d.dec));
+            for (int i = 1; i < 5; i++)
+                assert_ptr_equal(field_named(&r[i], "id")->name, id); /* "i\u0064" too */
+            assert_ptr_equal(field_named(&r[2], "caf\xC3\xA9")->name, field_named(&r[0], "caf\xC3\xA9")->name);
+            const sl_value *tags0 = &field_named(&field_named(&r[0], "meta")->value, "tags")->value;
+            const sl_value *tags4 = &field_named(&field_named(&r[4], "meta")->value, "tags")->value;
+            assert_ptr_equal(tags0->u.items[1].u.fields[0].name, tags4->u.items[0].u.fields[0].name);
+            const sl_field *q3 = field_named(&r[3], "m\"q"), *q4 = field_named(&r[4], "m\"q");
+            assert_ptr_equal(q3->name, q4->name);
+            assert_true(in_decoder(q3->name, &d.dec));
+            assert_int_equal(q3->name_flags & SL_VF_JSON_PLAIN, 0);
+            assert_int_equal(field_named(&r[3], "id")->name_flags, SL_VF_JSON_PLAIN | SL_VF_UTF8);
+            assert_int_equal(field_named(&r[3], "")->name_len, 0);
+            decoded_free(&d);
+        }
+    }
+}
+
+static void test_decode_keys_beyond_the_table(void **state) {
+    /* keys longer than SL_JSON_NAME_MAX, and keys past SL_JSON_NAMES_MAX
+     * distinct ones, are not kept but read as always */
+    sl_buf text;
+    sl_buf_init(&text, 0);
+    char long_key[SL_JSON_NAME_MAX + 2];
+    memset(long_key, 'k', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    for (int rec = 0; rec < 3; rec++) {
+        sl_buf_printf(&text, "{\"%s\":%d", long_key, rec);
+        for (int k = 0; k < 400; k++)
+            sl_buf_printf(&text, ",\"key%d\":%d", (k * 7 + rec * 13) % 400, k); /* another order each time */
+        sl_buf_adds(&text, "}\n");
+    }
+    decoded d;
+    decode_text(&d, text.data, text.len, 4096, 1000);
+    assert_int_equal(d.rc, 0);
+    assert_int_equal(d.batch.count, 3);
+    int kept = 0;
+    for (int rec = 0; rec < 3; rec++) {
+        const sl_value *r = &d.batch.records[rec];
+        assert_int_equal(r->len, 401);
+        const sl_field *lf = field_named(r, long_key);
+        assert_false(in_decoder(lf->name, &d.dec));
+        assert_int_equal(lf->value.u.i, rec);
+        for (int k = 0; k < 400; k++) {
+            char name[16];
+            snprintf(name, sizeof name, "key%d", (k * 7 + rec * 13) % 400);
+            const sl_field *f = &r->u.fields[k + 1];
+            assert_int_equal(f->name_len, strlen(name));
+            assert_memory_equal(f->name, name, f->name_len);
+            assert_int_equal(f->value.u.i, k);
+            if (rec == 2 && in_decoder(f->name, &d.dec)) kept++;
+        }
+    }
+    assert_true(kept > 0 && kept <= SL_JSON_NAMES_MAX);
+    decoded_free(&d);
+    sl_buf_free(&text);
+}
+
+static void test_decode_keys_that_are_data(void **state) {
+    /* keys that never repeat (ids as keys) fill the table and then stop
+     * being looked up; shuffled keys stop being predicted; records read
+     * the same all along, and stable keys are kept again later */
+    sl_buf text;
+    sl_buf_init(&text, 0);
+    uint64_t x = 88172645463325252ULL;
+    for (int rec = 0; rec < 6000; rec++) {
+        sl_buf_adds(&text, "{\"a\":1");
+        for (int k = 0; k < 12; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            sl_buf_printf(&text, ",\"%s%llx\":%d", rec < 3000 ? "id" : "k", (unsigned long long)(rec < 3000 ? x : x % 40), k);
+        }
+        sl_buf_adds(&text, "}\n");
+    }
+    for (int rec = 0; rec < 70000; rec++)
+        sl_buf_printf(&text, "{\"a\":%d,\"b\":[{\"c\":%d}]}\n", rec, rec);
+    decoded d;
+    decode_text(&d, text.data, text.len, 1 << 16, 1 << 20);
+    assert_int_equal(d.rc, 0);
+    assert_int_equal(d.batch.count, 76000);
+    sl_buf again;
+    sl_buf_init(&again, 0);
+    for (size_t i = 0; i < d.batch.count; i++) {
+        assert_int_equal(sl_json_write(&again, &d.batch.records[i]), 0);
+        sl_buf_addc(&again, '\n');
+    }
+    assert_int_equal(again.len, text.len);
+    assert_memory_equal(again.data, text.data, text.len);
+    const sl_value *last = &d.batch.records[d.batch.count - 1];
+    assert_true(in_decoder(last->u.fields[0].name, &d.dec));
+    assert_true(in_decoder(last->u.fields[1].value.u.items[0].u.fields[0].name, &d.dec));
+    sl_buf_free(&again);
+    decoded_free(&d);
+    sl_buf_free(&text);
+}
+
 static void test_decode_array_errors(void **state) {
     /* syntax error inside a top-level array is fatal, with the file offset */
     const char *text = "[{\"a\":1},\n {\"a\" 2}]";
@@ -986,6 +1118,9 @@ int main(void) {
         cmocka_unit_test(test_decode_ndjson_split_everywhere),
         cmocka_unit_test(test_decode_array_errors),
         cmocka_unit_test(test_decode_pretty_printed),
+        cmocka_unit_test(test_decode_keeps_keys),
+        cmocka_unit_test(test_decode_keys_beyond_the_table),
+        cmocka_unit_test(test_decode_keys_that_are_data),
         cmocka_unit_test(test_write_escaping),
         cmocka_unit_test(test_write_types),
         cmocka_unit_test(test_write_limit),

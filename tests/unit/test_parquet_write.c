@@ -682,6 +682,69 @@ static void test_row_groups_pages_v2_codecs(void **state) {
         }
 }
 
+static void test_plain_pages_with_long_levels(void **state) {
+    /* PLAIN values after definition (and repetition) levels that take a few
+     * bytes, more than 60 and more than 256 (snappy compresses the values
+     * apart from the levels and joins them into one block: literal lengths
+     * of every size), under every codec and both page versions, stored
+     * compressed or raw; each page must read back exactly */
+    static const int counts[] = {5, 700, 3000};
+    int codecs[] = {SL_PQ_UNCOMPRESSED, SL_PQ_SNAPPY, SL_PQ_GZIP, SL_PQ_ZSTD};
+    for (int n = 0; n < 6; n++) {
+        int count = counts[n / 2];
+        bool random = n % 2; /* random digits, which snappy cannot shrink: stored raw */
+        char **bufs = sl_xcalloc((size_t)count, sizeof *bufs);
+        const char **recs = sl_xcalloc((size_t)count + 1, sizeof *recs);
+        sl_buf want_s, want_l;
+        sl_buf_init(&want_s, 0);
+        sl_buf_init(&want_l, 0);
+        uint64_t x = 88172645463325252ULL;
+        for (int i = 0; i < count; i++) {
+            char s[40];
+            if (random) {
+                for (int k = 0; k < 32; k++) {
+                    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                    s[k] = "0123456789abcdef"[x & 15];
+                }
+                s[32] = '\0';
+            } else {
+                snprintf(s, sizeof s, "value number %d", i);
+            }
+            bufs[i] = sl_xmalloc(160);
+            if (i % 3 == 1) {
+                snprintf(bufs[i], 160, "{\"s\":null,\"l\":[]}");
+                sl_buf_printf(&want_s, "%sr0d0", i ? " " : "");
+                sl_buf_printf(&want_l, "%sr0d1", i ? " " : "");
+            } else {
+                snprintf(bufs[i], 160, "{\"s\":\"%s\",\"l\":[\"%s a\",null,\"%s b\"]}", s, s, s);
+                sl_buf_printf(&want_s, "%sr0d1:%s", i ? " " : "", s);
+                sl_buf_printf(&want_l, "%sr0d3:%s a r1d2 r1d3:%s b", i ? " " : "", s, s);
+            }
+            recs[i] = bufs[i];
+        }
+        for (int version = 1; version <= 2; version++)
+            for (int c = 0; c < 4; c++) {
+                sl_parquet_write_opts o = opts_none();
+                o.codec = codecs[c];
+                o.data_page_version = version;
+                written w;
+                write_json(&w, &o, recs, NULL);
+                assert_int_equal(w.finish_rc, 0);
+                int stored = w.meta.row_groups[0].columns[0].meta_data.codec;
+                assert_int_equal(stored, codecs[c] == SL_PQ_SNAPPY && random ? SL_PQ_UNCOMPRESSED : codecs[c]);
+                expect_column(&w, 0, want_s.data);
+                expect_column(&w, 1, want_l.data);
+                written_free(&w);
+            }
+        for (int i = 0; i < count; i++)
+            free(bufs[i]);
+        free(bufs);
+        free(recs);
+        sl_buf_free(&want_s);
+        sl_buf_free(&want_l);
+    }
+}
+
 static void test_incompressible_chunks_stay_raw(void **state) {
     /* random hex ids do not shrink under snappy: their chunk is stored raw;
      * repetitive text is compressed; gzip is always applied */
@@ -1154,6 +1217,7 @@ int main(void) {
         cmocka_unit_test(test_dictionary_and_plain),
         cmocka_unit_test(test_dictionary_limit_fallback),
         cmocka_unit_test(test_row_groups_pages_v2_codecs),
+        cmocka_unit_test(test_plain_pages_with_long_levels),
         cmocka_unit_test(test_incompressible_chunks_stay_raw),
         cmocka_unit_test(test_page_statistics),
         cmocka_unit_test(test_long_string_bounds),
