@@ -68,7 +68,7 @@ static const sl_option source_options[] = {
      "on-demand tables too. Default: no bound beyond read_percent.",
      NULL, 0},
     {"page_size", SL_OPT_INT, "0",
-     "Items evaluated per Scan request (Limit). 0: the run's batch_records (4096 by default), fewer when a rate "
+     "Items evaluated per Scan request (Limit). 0: the run's batch_records but at least 4096, fewer when a rate "
      "limit applies so that one page stays within about a second of this segment's share of the capacity.",
      NULL, 0},
     {0},
@@ -203,10 +203,13 @@ static uint32_t auto_segments(const source_data *d, const sl_run *run) {
     return (uint32_t)(n > AUTO_SEGMENTS_MAX ? AUTO_SEGMENTS_MAX : n);
 }
 
-/* Items per Scan page: the run's batch size, smaller under a rate limit so
- * one page costs about a second of this segment's share. */
+/* Items per Scan page: the run's batch size but at least DDB_PAGE_MIN (a
+ * page is one round trip; DynamoDB caps it at 1 MB anyway), smaller under a
+ * rate limit so one page costs about a second of this segment's share. */
+#define DDB_PAGE_MIN 4096
 static int64_t page_limit(const sl_node *node, const source_data *d, const sl_run *run, bool consistent) {
     int64_t batch = run->job->settings.batch_records > 0 ? run->job->settings.batch_records : SL_BATCH_DEFAULT_RECORDS;
+    if (batch < DDB_PAGE_MIN) batch = DDB_PAGE_MIN;
     int64_t set = sl_node_int(node, "page_size");
     if (set > 0) return set;
     if (d->lim.rate <= 0 || d->table.item_count <= 0 || d->table.size_bytes <= 0) return batch;

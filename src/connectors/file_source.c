@@ -466,7 +466,7 @@ static int source_open(sl_node *node, sl_run *run, const sl_split *split, void *
             free(r);
             return orc;
         }
-        r->ctx.max_records = (size_t)(run->job->settings.batch_records > 0 ? run->job->settings.batch_records : 4096);
+        r->ctx.max_records = (size_t)(run->job->settings.batch_records > 0 ? run->job->settings.batch_records : SL_BATCH_DEFAULT_RECORDS);
         r->ctx.reject = reject;
         r->ctx.ud = r;
         *out = r;
@@ -488,7 +488,7 @@ static int source_open(sl_node *node, sl_run *run, const sl_split *split, void *
     r->skipping = split->offset > 0;
     r->limited = split->length != UINT64_MAX;
     r->limit = split->offset + (r->limited ? split->length : 0) - 1;
-    r->ctx.max_records = (size_t)(run->job->settings.batch_records > 0 ? run->job->settings.batch_records : 4096);
+    r->ctx.max_records = (size_t)(run->job->settings.batch_records > 0 ? run->job->settings.batch_records : SL_BATCH_DEFAULT_RECORDS);
     r->ctx.line = 1;
     r->ctx.offset = (int64_t)split->offset;
     r->ctx.reject = reject;

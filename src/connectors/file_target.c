@@ -391,6 +391,11 @@ static void route(writer *w, sl_arena *a, const sl_value *rec, sl_value *data) {
 /* The part file for w->key, opening it (and finishing the least recently
  * used one past MAX_OPEN_FILES) when needed. */
 static int file_for_key(writer *w, part_file **out, sl_error *err) {
+    if (!w->d->n_pkeys && w->n_files && w->files[0].out) { /* unpartitioned: one file, already open */
+        w->files[0].last_use = ++w->tick;
+        *out = &w->files[0];
+        return SL_OK;
+    }
     const char *key = w->key.data ? w->key.data : "";
     part_file *pf = NULL;
     if (w->n_files && !strcmp(w->files[w->last].key, key)) pf = &w->files[w->last];

@@ -60,7 +60,7 @@ typedef struct sl_batch {
     size_t n_pins, cap_pins;
 } sl_batch;
 
-#define SL_BATCH_DEFAULT_RECORDS 4096
+#define SL_BATCH_DEFAULT_RECORDS 1024
 
 void sl_batch_init(sl_batch *b);
 void sl_batch_free(sl_batch *b);

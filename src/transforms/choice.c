@@ -392,7 +392,7 @@ static int resolve_seal(sl_node *node, sl_run *run, void **states, size_t n_stat
         sl_buf_free(&prefix);
     }
     sl_schema_free(schema);
-    d->max_records = run->job->settings.batch_records > 0 ? (size_t)run->job->settings.batch_records : 4096;
+    d->max_records = run->job->settings.batch_records > 0 ? (size_t)run->job->settings.batch_records : SL_BATCH_DEFAULT_RECORDS;
     return SL_OK;
 }
 

@@ -1436,7 +1436,7 @@ int sl_group_seal(sl_node *node, sl_run *run, void **states, size_t n_states, sl
         g->workers[g->n_workers++] = states[i];
         g->spilled |= g->workers[i]->runs.n > 0;
     }
-    g->max_records = run->job->settings.batch_records > 0 ? (size_t)run->job->settings.batch_records : 4096;
+    g->max_records = run->job->settings.batch_records > 0 ? (size_t)run->job->settings.batch_records : SL_BATCH_DEFAULT_RECORDS;
     table_init(&g->own, &g->spec, &g->lay);
     if (!g->spilled) {
         seal_memory(g);

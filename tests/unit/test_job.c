@@ -190,7 +190,7 @@ static void test_valid_defaults(void **state) {
     assert_string_equal(job->settings.error_output, "./data/errors");
     assert_null(job->settings.spill_dir);
     assert_int_equal(job->settings.memory_limit, 1 << 30);
-    assert_int_equal(job->settings.batch_records, 4096);
+    assert_int_equal(job->settings.batch_records, 1024);
     assert_int_equal(job->n_args, 0);
 
     assert_int_equal(job->n_nodes, 3);
@@ -268,7 +268,7 @@ static void test_name_and_settings(void **state) {
     const char *text = "settings:\n" MINIMAL_NODES;
     assert_int_equal(sl_job_load_text("/x/y/nightly.yml", text, strlen(text), NULL, 0, &job, &err), 0);
     assert_string_equal(job->name, "nightly");
-    assert_int_equal(job->settings.batch_records, 4096);
+    assert_int_equal(job->settings.batch_records, 1024);
     sl_job_free(job);
 }
 
