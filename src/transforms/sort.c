@@ -21,9 +21,12 @@
  *
  * Stage 2 (plan, open, next: the node acts as a source). A k-way merge of
  * every worker's in-memory run and spilled runs decodes the rows into the
- * records of the output batch — strings of rows held in memory are not
- * copied — and emits them: one split for sort (one globally ordered output
- * part), `partitions` contiguous splits for coalesce.
+ * records of the output batch and emits them: one split for sort (one
+ * globally ordered output part), `partitions` contiguous splits for
+ * coalesce. The rows are read in key order, all over the storage, so the
+ * merge prefetches rows ahead and the storage asks for huge pages; with
+ * more than one thread a feeder thread merges and decodes ahead of the
+ * worker that writes the records out (see "the feeder" below).
  *
  * Order: by the keys as sl_value_compare orders them, nulls first or last
  * per key; ties by input order, so the sort is stable and its output is the
@@ -430,7 +433,6 @@ static int sort_init(sl_node *node, sl_run *run, void **state, sl_error *err) {
     w->run = run;
     w->in_order = true;
     w->keys = d->n_keys > 1 ? KEYS_OTHER : KEYS_NULL;
-    w->shapes = sl_rowshapes_new();
     sl_arena_init(&w->scratch);
     sl_buf_init(&w->enc, 0);
     if (!d->worker_limit) { /* first worker of the run: the node's settings */
@@ -439,6 +441,7 @@ static int sort_init(sl_node *node, sl_run *run, void **state, sl_error *err) {
         d->worker_limit = (size_t)(limit / (run->threads > 0 ? run->threads : 1));
         d->spill_dir = run->job->settings.spill_dir;
     }
+    w->shapes = sl_rowshapes_new(d->worker_limit / 8); /* counted as held: a share of the limit at most */
     size_t block = d->worker_limit / 16;
     block = block < (64u << 10) ? 64u << 10 : block > (4u << 20) ? 4u << 20 : block;
     if (block >= HUGE_PAGE) block -= block % HUGE_PAGE;
@@ -632,7 +635,7 @@ static int sort_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_sp
 
 /* Rows of entries ahead of the one being emitted are prefetched: the
  * entries are in key order, the rows in arrival order. */
-#define PREFETCH 64
+#define PREFETCH 24
 
 typedef struct cursor {
     const entry *mem;          /* in-memory run: entries and position */
@@ -666,7 +669,11 @@ static inline const entry *head(const cursor *c) { return c->is_file ? &c->cur :
 static int advance(merger *m, cursor *c, bool first, sl_error *err) {
     if (!c->is_file) {
         if (!first) c->mem_i++;
-        if (c->mem_i + PREFETCH < c->mem_n) __builtin_prefetch(c->mem[c->mem_i + PREFETCH].row);
+        if (c->mem_i + PREFETCH < c->mem_n) { /* both lines a row may straddle */
+            const char *row = c->mem[c->mem_i + PREFETCH].row;
+            __builtin_prefetch(row);
+            __builtin_prefetch(row + 63);
+        }
         return c->mem_i < c->mem_n;
     }
     const char *data;
@@ -813,9 +820,9 @@ corrupt:
  * would idle. With more than one thread, a feeder thread merges and decodes
  * records into FEED_SLOTS slots ahead of next(), which pins each slot to
  * the batch it hands on; the slot is free again when the batch is reset.
- * A slot holds a quarter of a batch: the three together cost less memory
- * than one whole batch, and a slot's records are still in the cache when
- * the worker writes them out. */
+ * A slot holds a quarter of a batch but at least 1024 records (the whole
+ * batch when it is smaller): the slots together cost little memory, and a
+ * slot's records are still in the cache when the worker writes them out. */
 
 #define FEED_SLOTS 3
 
@@ -886,7 +893,7 @@ static void feed_release(void *ptr, void *ctx) {
 static void feeder_start(merger *m) {
     feeder *f = sl_xcalloc(1, sizeof *f);
     f->m = m;
-    f->slot_records = m->max_records / 4 > 64 ? m->max_records / 4 : m->max_records;
+    f->slot_records = m->max_records / 4 > 1024 ? m->max_records / 4 : m->max_records < 1024 ? m->max_records : 1024;
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
     for (int i = 0; i < FEED_SLOTS; i++) {

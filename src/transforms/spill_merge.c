@@ -243,6 +243,7 @@ typedef struct shape {
 } shape;
 
 struct sl_rowshapes {
+    size_t max_bytes; /* 0: unlimited */
     sl_arena arena;   /* names and templates */
     shape *shapes;    /* index 0 unused: shape numbers start at 1 */
     size_t n, cap;
@@ -251,8 +252,9 @@ struct sl_rowshapes {
     uint32_t last;    /* shape of the previous record: usually the next one's too */
 };
 
-sl_rowshapes *sl_rowshapes_new(void) {
+sl_rowshapes *sl_rowshapes_new(size_t max_bytes) {
     sl_rowshapes *s = sl_xcalloc(1, sizeof *s);
+    s->max_bytes = max_bytes;
     sl_arena_init(&s->arena);
     s->n = 1;
     s->cap = 16;
@@ -495,7 +497,7 @@ static uint32_t shape_of(sl_rowshapes *s, const sl_value *rec) {
     size_t h = hash & s->mask;
     for (uint32_t id; (id = s->slots[h]) != 0; h = (h + 1) & s->mask)
         if (s->shapes[id].hash == hash && same_names(&s->shapes[id], f, n)) return s->last = id;
-    if (s->n > MAX_SHAPES) return 0;
+    if (s->n > MAX_SHAPES || (s->max_bytes && sl_rowshapes_bytes(s) > s->max_bytes)) return 0;
     if (s->n == s->cap) {
         s->cap *= 2;
         s->shapes = sl_xrealloc(s->shapes, s->cap * sizeof *s->shapes);

@@ -98,13 +98,16 @@ int sl_seqbuf_merge(sl_seqbuf *const *bufs, size_t n, sl_merge **out, sl_error *
 
 typedef struct sl_rowshapes sl_rowshapes;
 
-/* New empty table. Not thread-safe: one per worker. */
-sl_rowshapes *sl_rowshapes_new(void);
+/* New empty table that grows to at most max_bytes (0: no limit but the
+ * shape count); rows of later new shapes hold their records whole. Not
+ * thread-safe: one per worker. */
+sl_rowshapes *sl_rowshapes_new(size_t max_bytes);
 void sl_rowshapes_free(sl_rowshapes *s); /* NULL is fine */
 /* Bytes the table holds (names and index), for memory accounting. */
 size_t sl_rowshapes_bytes(const sl_rowshapes *s);
 
-/* Append v's encoding (the `value` rule above) to out. */
+/* Append v's encoding (the `value` rule above) to out, a buffer without a
+ * maximum (sl_buf_init(out, 0)). */
 void sl_rowval_put(sl_buf *out, const sl_value *v);
 /* Decode one value from [*p, end), advancing *p. copy false: strings point
  * into the input, which must outlive the value; true: they are copied into
@@ -113,7 +116,8 @@ int sl_rowval_get(const char **p, const char *end, sl_arena *a, bool copy, sl_va
 /* Step over one value without decoding it. 0 or SL_EPARSE. */
 int sl_rowval_skip(const char **p, const char *end);
 
-/* Append rec as a row to out, adding its shape to s when it is new. */
+/* Append rec as a row to out (no maximum, as for sl_rowval_put), adding its
+ * shape to s when it is new. */
 void sl_row_put(sl_rowshapes *s, sl_buf *out, const sl_value *rec);
 /* Decode a row written with s (the `copy` rule of sl_rowval_get; the field
  * names point into s, which must outlive the record). 0 or SL_EPARSE. */

@@ -1,8 +1,6 @@
 /*
  * test_sort.c — property tests of `sort` and `coalesce` through the real
- * executor, between an in-memory source ("mem": JSON lines cut into splits
- * of small batches) and a collecting target ("collect": the records as JSON
- * lines, in split order).
+ * executor, between jobtest.h's in-memory source and collecting target.
  *
  * On seeded random data — nulls, missing fields, longs and doubles mixed
  * (-0.0, ties, longs beyond 2^53, decimals), strings, booleans, lists —
@@ -20,7 +18,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,227 +25,26 @@
 #include <unistd.h>
 
 #include "core/mem.h"
-#include "exec/executor.h"
-#include "exec/job.h"
-#include "formats/json.h"
 #include "transforms/sort.h"
 
-/* ---- the in-memory source ---- */
+#define JT_OUTCOME_EXTRA size_t spilled; /* runs the node `sorter` spilled */
+#include "jobtest.h"
 
-static const sl_option mem_opts[] = {
-    {"data", SL_OPT_STRING, "", "JSON lines.", NULL, 0},
-    {"splits", SL_OPT_INT, "1", "Splits.", NULL, 0},
-    {"batch", SL_OPT_INT, "7", "Records per batch.", NULL, 0},
-    {0},
-};
-
-typedef struct mem_reader {
-    const char *p, *end;
-    size_t batch;
-} mem_reader;
-
-static size_t line_offset(const char *text, size_t k) {
-    const char *p = text;
-    for (size_t i = 0; i < k && *p; i++) {
-        const char *nl = strchr(p, '\n');
-        p = nl ? nl + 1 : p + strlen(p);
-    }
-    return (size_t)(p - text);
+static void sort_stats(sl_job *job, jt_outcome *o) {
+    sl_node *n = sl_job_find(job, "sorter");
+    if (n && n->data) o->spilled = sl_sort_spilled_runs(n);
 }
 
-static int mem_plan(sl_node *node, sl_run *run, sl_split **splits, size_t *n_splits, sl_error *err) {
-    const char *data = sl_node_str(node, "data");
-    size_t lines = 0;
-    for (const char *p = data; *p; p++)
-        lines += *p == '\n';
-    size_t n = (size_t)sl_node_int(node, "splits");
-    sl_split *s = sl_xcalloc(n, sizeof *s);
-    for (size_t i = 0; i < n; i++) {
-        s[i].path = sl_xstrdup(node->name);
-        s[i].offset = line_offset(data, lines * i / n);
-        s[i].length = line_offset(data, lines * (i + 1) / n) - s[i].offset;
-        s[i].index = (uint32_t)i;
-    }
-    *splits = s;
-    *n_splits = n;
-    return 0;
-}
-
-static int mem_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    mem_reader *r = sl_xcalloc(1, sizeof *r);
-    const char *data = sl_node_str(node, "data");
-    r->p = data + split->offset;
-    r->end = r->p + split->length;
-    r->batch = (size_t)sl_node_int(node, "batch");
-    *out = r;
-    return 0;
-}
-
-static int mem_next(void *state, sl_batch *b, sl_error *err) {
-    mem_reader *r = state;
-    b->source_name = "mem";
-    while (r->p < r->end && b->count < r->batch) {
-        const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-        const char *eol = nl ? nl : r->end;
-        sl_value v;
-        int rc = sl_json_parse(r->p, (size_t)(eol - r->p), &b->arena, &v, err);
-        if (rc) return rc;
-        sl_batch_push(b, v, (sl_recloc){0, -1});
-        r->p = nl ? nl + 1 : r->end;
-    }
-    return b->count ? 1 : 0;
-}
-
-static void mem_close(void *state) { free(state); }
-
-static const sl_node_type mem_type = {.name = "mem",
-                                      .kind = SL_NODE_SOURCE,
-                                      .summary = "test source",
-                                      .options = mem_opts,
-                                      .plan = mem_plan,
-                                      .open = mem_open,
-                                      .next = mem_next,
-                                      .close = mem_close};
-
-/* ---- the collecting target ---- */
-
-typedef struct part {
-    uint32_t index;
-    char *text;
-} part;
-
-static pthread_mutex_t parts_lock = PTHREAD_MUTEX_INITIALIZER;
-static part *parts;
-static size_t n_parts;
-
-typedef struct collector {
-    uint32_t index;
-    sl_buf buf;
-} collector;
-
-static int collect_open(sl_node *node, sl_run *run, const sl_split *split, void **out, sl_error *err) {
-    collector *c = sl_xcalloc(1, sizeof *c);
-    c->index = split ? split->index : 0;
-    sl_buf_init(&c->buf, 0);
-    *out = c;
-    return 0;
-}
-
-static int collect_write(void *state, sl_batch *b, sl_error *err) {
-    collector *c = state;
-    for (size_t i = 0; i < b->count; i++) {
-        sl_json_write(&c->buf, &b->records[i]);
-        sl_buf_addc(&c->buf, '\n');
-    }
-    return 0;
-}
-
-static int collect_close(void *state, sl_error *err) {
-    collector *c = state;
-    pthread_mutex_lock(&parts_lock);
-    parts = sl_xrealloc(parts, (n_parts + 1) * sizeof *parts);
-    parts[n_parts++] = (part){c->index, c->buf.data ? sl_buf_detach(&c->buf) : sl_xstrdup("")};
-    pthread_mutex_unlock(&parts_lock);
-    sl_buf_free(&c->buf);
-    free(c);
-    return 0;
-}
-
-static void collect_discard(void *state) {
-    collector *c = state;
-    sl_buf_free(&c->buf);
-    free(c);
-}
-
-static const sl_option collect_opts[] = {{0}};
-
-static const sl_node_type collect_type = {.name = "collect",
-                                          .kind = SL_NODE_TARGET,
-                                          .summary = "test target",
-                                          .options = collect_opts,
-                                          .min_inputs = 1,
-                                          .max_inputs = 1,
-                                          .target_open = collect_open,
-                                          .write = collect_write,
-                                          .target_close = collect_close,
-                                          .target_discard = collect_discard};
-
-static const sl_node_type *test_find(const char *name) {
-    if (!strcmp(name, "mem")) return &mem_type;
-    if (!strcmp(name, "collect")) return &collect_type;
-    return sl_node_type_find(name);
-}
-
-static int part_cmp(const void *a, const void *b) {
-    const part *x = a, *y = b;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* ---- running jobs ---- */
-
-static char errdir[64];
-
-static int setup(void **state) {
-    sl_job_set_lookup(test_find);
-    snprintf(errdir, sizeof errdir, "/tmp/sluice-sort-%d", (int)getpid());
-    return 0;
-}
-
-static int teardown(void **state) {
-    sl_job_set_lookup(NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", errdir);
-    if (system(cmd)) return 0;
-    return 0;
-}
-
-typedef struct outcome {
-    int rc;
-    char *out;         /* JSON lines of "collect", in split order */
-    uint64_t rejected;
-    size_t spilled;    /* runs the node `sorter` spilled */
-    char message[512];
-} outcome;
-
-/* Run a job with the node under test named `sorter`. */
-static outcome run_job(const char *yaml, const char *data, int threads, int64_t memory_limit, int splits) {
-    outcome o = {0};
-    char *text = sl_xmalloc(strlen(yaml) + 512);
+/* Run a job whose node under test is `sorter`, fed by the in-memory source
+ * (`splits` splits of 7-record batches) and feeding the collector. */
+static jt_outcome run_job(const char *yaml, const char *data, int threads, int64_t memory_limit, int splits) {
+    char *text = sl_xmalloc(strlen(yaml) + 256);
     sprintf(text,
-            "settings: {error_output: %s}\n"
-            "nodes:\n  src: {type: mem, data: \"${data}\", splits: %d}\n%s"
+            "nodes:\n  src: {type: mem, data: \"${data}\", splits: %d, batch: 7}\n%s"
             "  out: {type: collect, input: sorter}\n",
-            errdir, splits, yaml);
-    sl_jobarg args[1] = {{"data", data}};
-    sl_error err;
-    sl_error_clear(&err);
-    sl_job *job = NULL;
-    o.rc = sl_job_load_text("t.yaml", text, strlen(text), args, 1, &job, &err);
+            splits, yaml);
+    jt_outcome o = jt_run(text, data, NULL, threads, memory_limit, sort_stats);
     free(text);
-    if (o.rc) {
-        snprintf(o.message, sizeof o.message, "%s", err.message);
-        o.out = sl_xstrdup("");
-        return o;
-    }
-    if (memory_limit) job->settings.memory_limit = memory_limit;
-    n_parts = 0;
-    sl_exec_options opts = {.threads = threads};
-    sl_exec_result res;
-    o.rc = sl_exec_run(job, &opts, &res, &err);
-    if (o.rc) snprintf(o.message, sizeof o.message, "%s", err.message);
-    o.rejected = res.records_rejected;
-    o.spilled = sl_sort_spilled_runs(sl_job_find(job, "sorter"));
-    qsort(parts, n_parts, sizeof *parts, part_cmp);
-    sl_buf all;
-    sl_buf_init(&all, 0);
-    sl_buf_adds(&all, "");
-    for (size_t i = 0; i < n_parts; i++) {
-        sl_buf_adds(&all, parts[i].text);
-        free(parts[i].text);
-    }
-    n_parts = 0;
-    o.out = sl_buf_detach(&all);
-    sl_job_free(job);
     return o;
 }
 
@@ -429,7 +225,7 @@ static void check_matrix(const char *yaml, int kind, size_t n, const key_spec *k
                 char label[160];
                 snprintf(label, sizeof label, "%s (threads %d, splits %d, memory_limit %s)", what, threads[t],
                          splits[s], limits[l] ? "8KB" : "default");
-                outcome o = run_job(yaml, data, threads[t], limits[l], splits[s]);
+                jt_outcome o = run_job(yaml, data, threads[t], limits[l], splits[s]);
                 if (o.rc) print_error("%s: run failed: %s\n", label, o.message);
                 assert_int_equal(o.rc, 0);
                 assert_int_equal(o.rejected, 0);
@@ -499,12 +295,33 @@ static void test_sort_two_keys(void **state) { for_each_seed(multi_body); }
 static void test_sort_strings(void **state) { for_each_seed(strings_body); }
 static void test_coalesce_order(void **state) { for_each_seed(coalesce_body); }
 
+/* Records of ever-changing field names: past the shape table's capacity
+ * rows hold their records whole, in memory and spilled. */
+static void test_sort_many_shapes(void **state) {
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    for (int i = 0; i < 10000; i++)
+        sl_buf_printf(&b, "{\"id\":%d,\"k%d\":%d,\"v\":%d,\"nested\":{\"x%d\":[%d]}}\n", i, i, i, (i * 7919) % 600,
+                      i % 3, i);
+    char *data = sl_buf_detach(&b);
+    const key_spec keys[] = {{"v", true, false}};
+    for (int64_t limit = 0; limit <= 64 * 1024; limit += 64 * 1024) {
+        jt_outcome o = run_job("  sorter: {type: sort, input: src, keys: [\"v desc\"]}\n", data, 2, limit, 3);
+        if (o.rc) print_error("%s\n", o.message);
+        assert_int_equal(o.rc, 0);
+        assert_true(limit ? o.spilled > 0 : o.spilled == 0);
+        check_sorted(data, o.out, keys, 1, limit ? "many shapes, spilling" : "many shapes");
+        free(o.out);
+    }
+    free(data);
+}
+
 /* A key that cannot be computed sends its record to the error output; the
  * others are sorted. */
 static void test_sort_key_errors(void **state) {
     const char *yaml = "  sorter: {type: sort, input: src, keys: [\"cast(s as long)\"]}\n";
     const char *data = "{\"s\":\"3\"}\n{\"s\":\"x\"}\n{\"s\":\"1\"}\n{\"s\":null}\n";
-    outcome o = run_job(yaml, data, 2, 0, 2);
+    jt_outcome o = run_job(yaml, data, 2, 0, 2);
     if (o.rc) print_error("%s\n", o.message);
     assert_int_equal(o.rc, 0);
     assert_int_equal(o.rejected, 1);
@@ -514,7 +331,7 @@ static void test_sort_key_errors(void **state) {
 
 /* Nothing in, nothing out; a bad key spec is a load error. */
 static void test_sort_empty_and_bad_keys(void **state) {
-    outcome o = run_job("  sorter: {type: sort, input: src, keys: [a]}\n", "", 4, 0, 3);
+    jt_outcome o = run_job("  sorter: {type: sort, input: src, keys: [a]}\n", "", 4, 0, 3);
     assert_int_equal(o.rc, 0);
     assert_string_equal(o.out, "");
     free(o.out);
@@ -535,7 +352,8 @@ int main(void) {
         cmocka_unit_test(test_sort_doubles),     cmocka_unit_test(test_sort_longs_desc),
         cmocka_unit_test(test_sort_mixed_types), cmocka_unit_test(test_sort_two_keys),
         cmocka_unit_test(test_sort_strings),     cmocka_unit_test(test_coalesce_order),
-        cmocka_unit_test(test_sort_key_errors),  cmocka_unit_test(test_sort_empty_and_bad_keys),
+        cmocka_unit_test(test_sort_many_shapes), cmocka_unit_test(test_sort_key_errors),
+        cmocka_unit_test(test_sort_empty_and_bad_keys),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, jt_setup, jt_teardown);
 }
