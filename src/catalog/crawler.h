@@ -108,7 +108,7 @@ typedef struct sl_crawler_def {
 /* Parse a crawler definition file's text (YAML, snake_case keys; see
  * docs/crawling.md) and check it (sl_crawler_def_check). file names the
  * text in messages. out is overwritten (not freed first); on failure it is
- * left empty. Errors: SL_EPARSE (invalid YAML) or SL_EINVAL (an unknown
+ * left empty. Errors: SL_EINVAL (invalid YAML, as core/ytree.h reports it; an unknown
  * key, a value of the wrong kind, a missing name/database/target), with
  * err->file/line/column set to where the problem is. */
 int sl_crawler_def_parse(const char *file, const char *text, size_t len, sl_crawler_def *out, sl_error *err);

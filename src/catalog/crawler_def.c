@@ -36,13 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <yaml.h>
 
 #include "catalog/crawler.h"
 #include "catalog/gluetype.h"
 #include "catalog/infer_tables.h"
 #include "core/arena.h"
 #include "core/mem.h"
+#include "core/ytree.h"
 
 #define MAX_DEPTH 32
 #define MAX_FILE_BYTES (1u << 20)
@@ -98,29 +98,8 @@ bool sl_crawl_recrawl_parse(const char *s, sl_crawl_recrawl *out) {
 }
 
 /* ================================================================== */
-/* YAML text → tree with positions                                     */
+/* YAML text → tree with positions (core/ytree.h); errors               */
 /* ================================================================== */
-
-typedef enum { Y_SCALAR, Y_SEQ, Y_MAP } ykind;
-
-typedef struct ynode ynode;
-struct ynode {
-    ykind kind;
-    bool plain;       /* scalar written without quotes */
-    int line, column; /* 1-based */
-    const char *text; /* scalar text, NUL-terminated */
-    ynode **items;    /* SEQ: items; MAP: key0, value0, key1, value1, … */
-    size_t n;
-};
-
-typedef struct yreader {
-    yaml_parser_t parser;
-    sl_arena *arena;
-    const char *file;
-    const char *text;
-    size_t len;
-    sl_error *err;
-} yreader;
 
 /* Messages are one line: user text may hold control characters. */
 static void one_line(sl_error *err) {
@@ -141,146 +120,6 @@ static int fail_at(sl_error *err, const char *file, int line, int column, const 
     return SL_EINVAL;
 }
 
-static int yr_syntax_error(yreader *yr) {
-    yaml_parser_t *p = &yr->parser;
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    int line = 1, column = 1;
-    if (p->error == YAML_READER_ERROR) {
-        size_t off = p->problem_offset < yr->len ? p->problem_offset : yr->len;
-        for (size_t i = 0; i < off; i++) {
-            if (yr->text[i] == '\n') {
-                line++;
-                column = 1;
-            } else {
-                column++;
-            }
-        }
-    } else {
-        line = (int)p->problem_mark.line + 1;
-        column = (int)p->problem_mark.column + 1;
-    }
-    fail_at(yr->err, yr->file, line, column, "invalid YAML: %s", problem);
-    if (yr->err) yr->err->code = SL_EPARSE;
-    return SL_EPARSE;
-}
-
-static int yr_next(yreader *yr, yaml_event_t *ev) {
-    if (!yaml_parser_parse(&yr->parser, ev)) return yr_syntax_error(yr);
-    return SL_OK;
-}
-
-static ynode *yr_node(yreader *yr, ykind kind, yaml_mark_t mark) {
-    ynode *n = sl_arena_calloc(yr->arena, sizeof *n);
-    n->kind = kind;
-    n->line = (int)mark.line + 1;
-    n->column = (int)mark.column + 1;
-    return n;
-}
-
-static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out);
-
-static int yr_load_collection(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
-    bool is_map = ev->type == YAML_MAPPING_START_EVENT;
-    ynode *node = yr_node(yr, is_map ? Y_MAP : Y_SEQ, ev->start_mark);
-    if (depth >= MAX_DEPTH)
-        return fail_at(yr->err, yr->file, node->line, node->column, "the file nests more than %d levels deep",
-                       MAX_DEPTH);
-    yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-    size_t cap = 0;
-    ynode **items = NULL;
-    int rc = SL_OK;
-    for (;;) {
-        yaml_event_t child;
-        if ((rc = yr_next(yr, &child))) break;
-        if (child.type == end) {
-            yaml_event_delete(&child);
-            break;
-        }
-        ynode *c = NULL;
-        rc = yr_load(yr, &child, depth + 1, &c);
-        yaml_event_delete(&child);
-        if (rc) break;
-        if (node->n == cap) items = sl_xrealloc(items, (cap = cap ? cap * 2 : 8) * sizeof *items);
-        items[node->n++] = c;
-    }
-    if (!rc && node->n) {
-        node->items = sl_arena_alloc(yr->arena, node->n * sizeof *node->items);
-        memcpy(node->items, items, node->n * sizeof *items);
-    }
-    if (!rc && is_map) {
-        for (size_t i = 0; i < node->n && !rc; i += 2) {
-            ynode *key = node->items[i];
-            if (key->kind != Y_SCALAR) {
-                rc = fail_at(yr->err, yr->file, key->line, key->column, "a mapping key must be text");
-                break;
-            }
-            for (size_t j = 0; j < i; j += 2)
-                if (!strcmp(node->items[j]->text, key->text)) {
-                    rc = fail_at(yr->err, yr->file, key->line, key->column,
-                                 "duplicate key '%.80s' (first written at line %d)", key->text, node->items[j]->line);
-                    break;
-                }
-        }
-    }
-    free(items);
-    *out = node;
-    return rc;
-}
-
-static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
-    int line = (int)ev->start_mark.line + 1, column = (int)ev->start_mark.column + 1;
-    switch (ev->type) {
-    case YAML_ALIAS_EVENT:
-        return fail_at(yr->err, yr->file, line, column, "aliases (*name) are not supported in crawler files");
-    case YAML_SCALAR_EVENT: {
-        ynode *node = yr_node(yr, Y_SCALAR, ev->start_mark);
-        const char *value = (const char *)ev->data.scalar.value;
-        size_t len = ev->data.scalar.length;
-        if (strlen(value) != len)
-            return fail_at(yr->err, yr->file, line, column, "text may not contain a NUL character");
-        node->text = sl_arena_strndup(yr->arena, value, len);
-        node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        *out = node;
-        return SL_OK;
-    }
-    case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: return yr_load_collection(yr, ev, depth, out);
-    default: return fail_at(yr->err, yr->file, line, column, "unexpected YAML event");
-    }
-}
-
-/* Parse text as one YAML document; *root NULL for an empty one. */
-static int yaml_tree(const char *file, const char *text, size_t len, sl_arena *arena, ynode **root, sl_error *err) {
-    yreader yr = {.arena = arena, .file = file, .text = text, .len = len, .err = err};
-    if (!yaml_parser_initialize(&yr.parser)) return sl_error_set(err, SL_ENOMEM, "out of memory");
-    yaml_parser_set_input_string(&yr.parser, (const unsigned char *)text, len);
-    *root = NULL;
-    yaml_event_t ev;
-    int rc = yr_next(&yr, &ev); /* stream start */
-    if (rc) goto out;
-    yaml_event_delete(&ev);
-    if ((rc = yr_next(&yr, &ev))) goto out;
-    if (ev.type == YAML_STREAM_END_EVENT) {
-        yaml_event_delete(&ev);
-        goto out;
-    }
-    yaml_event_delete(&ev); /* document start */
-    if ((rc = yr_next(&yr, &ev))) goto out;
-    rc = yr_load(&yr, &ev, 0, root);
-    yaml_event_delete(&ev);
-    if (rc) goto out;
-    if ((rc = yr_next(&yr, &ev))) goto out; /* document end */
-    yaml_event_delete(&ev);
-    if ((rc = yr_next(&yr, &ev))) goto out;
-    if (ev.type == YAML_DOCUMENT_START_EVENT)
-        rc = fail_at(err, file, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-                     "a crawler file holds one YAML document; a second one starts here");
-    yaml_event_delete(&ev);
-out:
-    yaml_parser_delete(&yr.parser);
-    return rc;
-}
-
 /* ================================================================== */
 /* Tree → definition                                                   */
 /* ================================================================== */
@@ -292,24 +131,20 @@ typedef struct loader {
 
 #define FAIL(ld, at, ...) fail_at((ld)->err, (ld)->file, (at)->line, (at)->column, __VA_ARGS__)
 
-static const char *kind_word(const ynode *n) {
-    return n->kind == Y_MAP ? "a mapping" : n->kind == Y_SEQ ? "a list" : "text";
-}
-
 /* A null scalar: "~", "null", "" (plain). */
-static bool is_null(const ynode *n) {
-    return n->kind == Y_SCALAR && n->plain && (!n->text[0] || !strcmp(n->text, "~") || !strcasecmp(n->text, "null"));
+static bool is_null(const sl_ynode *n) {
+    return n->kind == SL_Y_SCALAR && n->plain && (!n->text[0] || !strcmp(n->text, "~") || !strcasecmp(n->text, "null"));
 }
 
-static int get_string(loader *ld, const char *key, const ynode *v, char **out) {
-    if (v->kind != Y_SCALAR) return FAIL(ld, v, "'%s' must be text, not %s", key, kind_word(v));
+static int get_string(loader *ld, const char *key, const sl_ynode *v, char **out) {
+    if (v->kind != SL_Y_SCALAR) return FAIL(ld, v, "'%s' must be text, not %s", key, sl_ynode_kind_name(v));
     free(*out);
     *out = is_null(v) ? NULL : sl_xstrdup(v->text);
     return SL_OK;
 }
 
-static int get_bool(loader *ld, const char *key, const ynode *v, bool *out) {
-    if (v->kind == Y_SCALAR) {
+static int get_bool(loader *ld, const char *key, const sl_ynode *v, bool *out) {
+    if (v->kind == SL_Y_SCALAR) {
         const char *t = v->text;
         if (!strcasecmp(t, "true") || !strcasecmp(t, "yes") || !strcasecmp(t, "on")) {
             *out = true;
@@ -320,11 +155,11 @@ static int get_bool(loader *ld, const char *key, const ynode *v, bool *out) {
             return SL_OK;
         }
     }
-    return FAIL(ld, v, "'%s' must be true or false, not '%.60s'", key, v->kind == Y_SCALAR ? v->text : kind_word(v));
+    return FAIL(ld, v, "'%s' must be true or false, not '%.60s'", key, v->kind == SL_Y_SCALAR ? v->text : sl_ynode_kind_name(v));
 }
 
-static int get_int(loader *ld, const char *key, const ynode *v, int64_t *out) {
-    if (v->kind == Y_SCALAR && v->text[0]) {
+static int get_int(loader *ld, const char *key, const sl_ynode *v, int64_t *out) {
+    if (v->kind == SL_Y_SCALAR && v->text[0]) {
         char *end;
         errno = 0;
         long long x = strtoll(v->text, &end, 10);
@@ -333,11 +168,11 @@ static int get_int(loader *ld, const char *key, const ynode *v, int64_t *out) {
             return SL_OK;
         }
     }
-    return FAIL(ld, v, "'%s' must be a whole number, not '%.60s'", key, v->kind == Y_SCALAR ? v->text : kind_word(v));
+    return FAIL(ld, v, "'%s' must be a whole number, not '%.60s'", key, v->kind == SL_Y_SCALAR ? v->text : sl_ynode_kind_name(v));
 }
 
-static int get_double(loader *ld, const char *key, const ynode *v, double *out) {
-    if (v->kind == Y_SCALAR && v->text[0]) {
+static int get_double(loader *ld, const char *key, const sl_ynode *v, double *out) {
+    if (v->kind == SL_Y_SCALAR && v->text[0]) {
         char *end;
         errno = 0;
         double x = strtod(v->text, &end);
@@ -346,39 +181,39 @@ static int get_double(loader *ld, const char *key, const ynode *v, double *out) 
             return SL_OK;
         }
     }
-    return FAIL(ld, v, "'%s' must be a number, not '%.60s'", key, v->kind == Y_SCALAR ? v->text : kind_word(v));
+    return FAIL(ld, v, "'%s' must be a number, not '%.60s'", key, v->kind == SL_Y_SCALAR ? v->text : sl_ynode_kind_name(v));
 }
 
-static int get_string_list(loader *ld, const char *key, const ynode *v, char ***out, size_t *n) {
-    if (v->kind == Y_SCALAR && !is_null(v)) { /* one pattern written without a list */
+static int get_string_list(loader *ld, const char *key, const sl_ynode *v, char ***out, size_t *n) {
+    if (v->kind == SL_Y_SCALAR && !is_null(v)) { /* one pattern written without a list */
         *out = sl_xrealloc(*out, (*n + 1) * sizeof **out);
         (*out)[(*n)++] = sl_xstrdup(v->text);
         return SL_OK;
     }
     if (is_null(v)) return SL_OK;
-    if (v->kind != Y_SEQ) return FAIL(ld, v, "'%s' must be a list of text, not %s", key, kind_word(v));
+    if (v->kind != SL_Y_SEQ) return FAIL(ld, v, "'%s' must be a list of text, not %s", key, sl_ynode_kind_name(v));
     for (size_t i = 0; i < v->n; i++) {
-        const ynode *item = v->items[i];
-        if (item->kind != Y_SCALAR || is_null(item))
+        const sl_ynode *item = v->items[i];
+        if (item->kind != SL_Y_SCALAR || is_null(item))
             return FAIL(ld, item, "'%s' must be a list of text; this item is %s", key,
-                        item->kind == Y_SCALAR ? "empty" : kind_word(item));
+                        item->kind == SL_Y_SCALAR ? "empty" : sl_ynode_kind_name(item));
         *out = sl_xrealloc(*out, (*n + 1) * sizeof **out);
         (*out)[(*n)++] = sl_xstrdup(item->text);
     }
     return SL_OK;
 }
 
-static int unknown_key(loader *ld, const ynode *key, const char *where, const char *expected) {
+static int unknown_key(loader *ld, const sl_ynode *key, const char *where, const char *expected) {
     return FAIL(ld, key, "unknown key '%.60s' in %s (expected one of: %s)", key->text, where, expected);
 }
 
 static const char TARGET_KEYS[] =
     "path, dynamodb, exclusions, sample_size, scan_all, scan_rate, endpoint, region, profile";
 
-static int load_target(loader *ld, sl_crawler_def *d, const ynode *m) {
-    if (m->kind != Y_MAP)
-        return FAIL(ld, m, "a target must be a mapping with 'path' or 'dynamodb', not %s", kind_word(m));
-    const ynode *path = NULL, *table = NULL;
+static int load_target(loader *ld, sl_crawler_def *d, const sl_ynode *m) {
+    if (m->kind != SL_Y_MAP)
+        return FAIL(ld, m, "a target must be a mapping with 'path' or 'dynamodb', not %s", sl_ynode_kind_name(m));
+    const sl_ynode *path = NULL, *table = NULL;
     for (size_t i = 0; i < m->n; i += 2) {
         const char *k = m->items[i]->text;
         if (!strcmp(k, "path"))
@@ -388,14 +223,14 @@ static int load_target(loader *ld, sl_crawler_def *d, const ynode *m) {
     }
     if (path && table) return FAIL(ld, table, "a target has either 'path' or 'dynamodb', not both");
     if (!path && !table) return FAIL(ld, m, "a target needs 'path' (a folder or s3:// prefix) or 'dynamodb' (a table)");
-    const ynode *pv = path ? path : table;
-    if (pv->kind != Y_SCALAR || is_null(pv))
+    const sl_ynode *pv = path ? path : table;
+    if (pv->kind != SL_Y_SCALAR || is_null(pv))
         return FAIL(ld, pv, "'%s' must be %s", path ? "path" : "dynamodb",
                     path ? "a folder or an s3:// prefix" : "a DynamoDB table name");
     sl_crawl_target *t = sl_crawler_def_add_target(d, path ? SL_CRAWL_TARGET_PATH : SL_CRAWL_TARGET_DYNAMODB, pv->text);
     bool is_path = path != NULL;
     for (size_t i = 0; i < m->n; i += 2) {
-        const ynode *key = m->items[i], *v = m->items[i + 1];
+        const sl_ynode *key = m->items[i], *v = m->items[i + 1];
         const char *k = key->text;
         int rc = SL_OK;
         if (!strcmp(k, "path") || !strcmp(k, "dynamodb")) continue;
@@ -430,8 +265,8 @@ static int load_target(loader *ld, sl_crawler_def *d, const ynode *m) {
 static const char TOP_KEYS[] = "name, database, description, table_prefix, targets, update_behavior, delete_behavior, "
                                "recrawl, add_new_columns_only, combine_compatible_schemas, sample_size";
 
-static int load_enum(loader *ld, const char *key, const ynode *v, sl_crawler_def *d) {
-    if (v->kind != Y_SCALAR) return FAIL(ld, v, "'%s' must be text, not %s", key, kind_word(v));
+static int load_enum(loader *ld, const char *key, const sl_ynode *v, sl_crawler_def *d) {
+    if (v->kind != SL_Y_SCALAR) return FAIL(ld, v, "'%s' must be text, not %s", key, sl_ynode_kind_name(v));
     bool ok;
     if (!strcmp(key, "update_behavior"))
         ok = sl_crawl_update_parse(v->text, &d->update_behavior);
@@ -446,12 +281,12 @@ static int load_enum(loader *ld, const char *key, const ynode *v, sl_crawler_def
     return FAIL(ld, v, "'%s' must be %s, not '%.60s'", key, choices, v->text);
 }
 
-static int load_def(loader *ld, const ynode *root, sl_crawler_def *d) {
+static int load_def(loader *ld, const sl_ynode *root, sl_crawler_def *d) {
     if (!root) return fail_at(ld->err, ld->file, 1, 1, "the crawler file is empty");
-    if (root->kind != Y_MAP) return FAIL(ld, root, "a crawler file is a mapping (name: …, database: …, targets: …)");
-    const ynode *targets = NULL;
+    if (root->kind != SL_Y_MAP) return FAIL(ld, root, "a crawler file is a mapping (name: …, database: …, targets: …)");
+    const sl_ynode *targets = NULL;
     for (size_t i = 0; i < root->n; i += 2) {
-        const ynode *key = root->items[i], *v = root->items[i + 1];
+        const sl_ynode *key = root->items[i], *v = root->items[i + 1];
         const char *k = key->text;
         int rc = SL_OK;
         if (!strcmp(k, "name"))
@@ -474,7 +309,7 @@ static int load_def(loader *ld, const ynode *root, sl_crawler_def *d) {
                 rc = FAIL(ld, v, "'sample_size' must be between 1 and 249 (files per folder), or 0 for every file");
         } else if (!strcmp(k, "targets")) {
             targets = v;
-            if (v->kind != Y_SEQ || v->n == 0)
+            if (v->kind != SL_Y_SEQ || v->n == 0)
                 rc = FAIL(ld, v, "'targets' must be a list of targets ({path: …} or {dynamodb: …})");
             for (size_t j = 0; !rc && j < v->n; j++)
                 rc = load_target(ld, d, v->items[j]);
@@ -496,8 +331,8 @@ int sl_crawler_def_parse(const char *file, const char *text, size_t len, sl_craw
     memset(out, 0, sizeof *out);
     sl_arena arena;
     sl_arena_init(&arena);
-    ynode *root = NULL;
-    int rc = yaml_tree(file, text, len, &arena, &root, err);
+    sl_ynode *root = NULL;
+    int rc = sl_ytree_parse(file, "crawler file", text, len, &arena, &root, err);
     if (!rc) {
         loader ld = {file, err};
         rc = load_def(&ld, root, out);

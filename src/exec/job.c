@@ -30,13 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <yaml.h>
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/ytree.h"
 
 #define MAX_JOB_FILE ((size_t)16 << 20)
-#define MAX_DEPTH 64
+#define MAX_DEPTH SL_YTREE_MAX_DEPTH
 #define MAX_VALUE_BYTES ((size_t)1 << 20)
 #define MAX_SUBST_BYTES ((size_t)16 << 20)
 #define MAX_TREE_VALUES 100000
@@ -104,112 +104,14 @@ static const sl_node_type *const *list_types(size_t *count) {
 }
 
 /* ======================================================================
- * Pass 1: YAML text → tree with positions
+ * Pass 1: YAML text → tree with positions (core/ytree.h)
  * ====================================================================== */
-
-typedef enum { Y_SCALAR, Y_SEQ, Y_MAP } ykind;
-
-typedef struct ynode ynode;
-struct ynode {
-    ykind kind;
-    bool plain;       /* scalar written without quotes or block indicator */
-    int line, column; /* 1-based */
-    const char *text; /* scalar text, NUL-terminated */
-    size_t len;
-    ynode **items; /* SEQ: items; MAP: key0, value0, key1, value1, … */
-    size_t n;      /* entries in items (twice the pair count for MAP) */
-};
-
-typedef struct yanchor {
-    const char *name;
-    ynode *node;
-    struct yanchor *next;
-} yanchor;
-
-typedef struct yreader {
-    yaml_parser_t parser;
-    sl_arena *arena; /* scratch: ynodes and their text */
-    yanchor *anchors;
-    const char *file;
-    const char *text;
-    size_t len;
-    sl_error *err;
-} yreader;
 
 /* Messages are one line: user text may hold control characters (YAML escapes). */
 static void one_line(sl_error *err) {
     if (!err) return;
     for (char *p = err->message; *p; p++)
         if ((unsigned char)*p < 0x20) *p = '?';
-}
-
-static int yr_fail(yreader *yr, int line, int column, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int yr_fail(yreader *yr, int line, int column, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    sl_error_vset(yr->err, SL_EINVAL, fmt, ap);
-    va_end(ap);
-    one_line(yr->err);
-    sl_error_at(yr->err, yr->file, line, column);
-    return SL_EINVAL;
-}
-
-static int yr_syntax_error(yreader *yr) {
-    yaml_parser_t *p = &yr->parser;
-    if (p->error == YAML_MEMORY_ERROR) {
-        fprintf(stderr, "sluice: out of memory\n");
-        exit(1);
-    }
-    const char *problem = p->problem ? p->problem : "malformed YAML";
-    if (p->error == YAML_READER_ERROR) {
-        /* the reader reports a byte offset, not a mark */
-        size_t off = p->problem_offset < yr->len ? p->problem_offset : yr->len;
-        int line = 1, column = 1;
-        for (size_t i = 0; i < off; i++) {
-            if (yr->text[i] == '\n') {
-                line++;
-                column = 1;
-            } else {
-                column++;
-            }
-        }
-        int rc = p->problem_value >= 0
-                     ? yr_fail(yr, line, column, "invalid job file text: %s (byte 0x%X)", problem, p->problem_value)
-                     : yr_fail(yr, line, column, "invalid job file text: %s", problem);
-        if (yr->err) yr->err->offset = (long long)off;
-        return rc;
-    }
-    int line = (int)p->problem_mark.line + 1, column = (int)p->problem_mark.column + 1;
-    if (p->context)
-        return yr_fail(yr, line, column, "invalid YAML: %s (%s that starts at line %d, column %d)", problem, p->context,
-                       (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
-    return yr_fail(yr, line, column, "invalid YAML: %s", problem);
-}
-
-static int yr_next(yreader *yr, yaml_event_t *ev) {
-    if (!yaml_parser_parse(&yr->parser, ev)) return yr_syntax_error(yr);
-    return SL_OK;
-}
-
-static ynode *yr_node(yreader *yr, ykind kind, yaml_mark_t mark) {
-    ynode *n = sl_arena_calloc(yr->arena, sizeof *n);
-    n->kind = kind;
-    n->line = (int)mark.line + 1;
-    n->column = (int)mark.column + 1;
-    return n;
-}
-
-static void yr_anchor(yreader *yr, const char *name, ynode *node) {
-    if (!name) return;
-    yanchor *a = sl_arena_alloc(yr->arena, sizeof *a);
-    a->name = name;
-    a->node = node;
-    a->next = yr->anchors; /* newest first: a redefined anchor shadows the old one */
-    yr->anchors = a;
-}
-
-static const char *kind_name(const ynode *n) {
-    return n->kind == Y_MAP ? "a mapping" : n->kind == Y_SEQ ? "a list" : "text";
 }
 
 static uint64_t hash_text(const char *s) {
@@ -219,161 +121,22 @@ static uint64_t hash_text(const char *s) {
     return h;
 }
 
-/* Keys of a finished mapping must be text and unique. */
-static int yr_check_keys(yreader *yr, const ynode *map) {
-    size_t pairs = map->n / 2, size = 16;
-    while (size < pairs * 2)
-        size *= 2;
-    size_t *slots = sl_xcalloc(size, sizeof *slots); /* index + 1 of a key, 0 = empty */
-    int rc = SL_OK;
-    for (size_t i = 0; i < pairs && !rc; i++) {
-        const ynode *key = map->items[2 * i];
-        if (key->kind != Y_SCALAR) {
-            rc = yr_fail(yr, key->line, key->column, "a mapping key must be text, not %s", kind_name(key));
-            break;
-        }
-        for (size_t h = hash_text(key->text) & (size - 1);; h = (h + 1) & (size - 1)) {
-            if (!slots[h]) {
-                slots[h] = i + 1;
-                break;
-            }
-            const ynode *prev = map->items[2 * (slots[h] - 1)];
-            if (!strcmp(prev->text, key->text)) {
-                rc = yr_fail(yr, key->line, key->column, "duplicate key '%.100s' (first written at line %d)", key->text,
-                             prev->line);
-                break;
-            }
-        }
-    }
-    free(slots);
-    return rc;
-}
-
-static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out);
-
-/* Collection whose start event is ev: read items up to the matching end. */
-static int yr_load_collection(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
-    bool is_map = ev->type == YAML_MAPPING_START_EVENT;
-    ynode *node = yr_node(yr, is_map ? Y_MAP : Y_SEQ, ev->start_mark);
-    if (depth >= MAX_DEPTH)
-        return yr_fail(yr, node->line, node->column, "the job file nests more than %d levels deep", MAX_DEPTH);
-    const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
-    const char *anchor_name =
-        anchor ? sl_arena_strndup(yr->arena, (const char *)anchor, strlen((const char *)anchor)) : NULL;
-    ynode **items = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
-    for (;;) {
-        yaml_event_t child;
-        if ((rc = yr_next(yr, &child))) goto out;
-        if (child.type == YAML_MAPPING_END_EVENT || child.type == YAML_SEQUENCE_END_EVENT) {
-            yaml_event_delete(&child);
-            break;
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            items = sl_xrealloc(items, cap * sizeof *items);
-        }
-        rc = yr_load(yr, &child, depth + 1, &items[n]);
-        yaml_event_delete(&child);
-        if (rc) goto out;
-        n++;
-    }
-    node->items = sl_arena_alloc(yr->arena, (n ? n : 1) * sizeof *items);
-    if (n) memcpy(node->items, items, n * sizeof *items);
-    node->n = n;
-    if (is_map && (rc = yr_check_keys(yr, node))) goto out;
-    /* registered only now: an alias inside its own anchor is an unknown alias, so trees are acyclic */
-    yr_anchor(yr, anchor_name, node);
-    *out = node;
-out:
-    free(items);
-    return rc;
-}
-
-static int yr_load(yreader *yr, yaml_event_t *ev, int depth, ynode **out) {
-    switch (ev->type) {
-    case YAML_ALIAS_EVENT: {
-        const char *name = (const char *)ev->data.alias.anchor;
-        for (yanchor *a = yr->anchors; a; a = a->next) {
-            if (!strcmp(a->name, name)) {
-                *out = a->node;
-                return SL_OK;
-            }
-        }
-        return yr_fail(yr, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-                       "alias '*%.100s' refers to no anchor defined before it", name);
-    }
-    case YAML_SCALAR_EVENT: {
-        ynode *node = yr_node(yr, Y_SCALAR, ev->start_mark);
-        const char *value = (const char *)ev->data.scalar.value;
-        size_t len = ev->data.scalar.length;
-        if (strlen(value) != len) return yr_fail(yr, node->line, node->column, "text may not contain a NUL character");
-        node->text = sl_arena_strndup(yr->arena, value, len);
-        node->len = len;
-        node->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        const char *anchor = (const char *)ev->data.scalar.anchor;
-        if (anchor) yr_anchor(yr, sl_arena_strndup(yr->arena, anchor, strlen(anchor)), node);
-        *out = node;
-        return SL_OK;
-    }
-    case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: return yr_load_collection(yr, ev, depth, out);
-    default: return yr_fail(yr, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1, "unexpected YAML event");
-    }
-}
-
-/* Parse text as one YAML document. *root is NULL for an empty stream. */
-static int yaml_tree(const char *file, const char *text, size_t len, sl_arena *arena, ynode **root, sl_error *err) {
-    yreader yr = {.arena = arena, .file = file, .text = text, .len = len, .err = err};
-    if (!yaml_parser_initialize(&yr.parser)) {
-        fprintf(stderr, "sluice: out of memory\n");
-        exit(1);
-    }
-    yaml_parser_set_input_string(&yr.parser, (const unsigned char *)text, len);
-    *root = NULL;
-    yaml_event_t ev;
-    int rc = yr_next(&yr, &ev); /* stream start */
-    if (rc) goto out;
-    yaml_event_delete(&ev);
-    if ((rc = yr_next(&yr, &ev))) goto out;
-    if (ev.type == YAML_STREAM_END_EVENT) {
-        yaml_event_delete(&ev);
-        goto out;
-    }
-    yaml_event_delete(&ev); /* document start */
-    if ((rc = yr_next(&yr, &ev))) goto out;
-    rc = yr_load(&yr, &ev, 0, root);
-    yaml_event_delete(&ev);
-    if (rc) goto out;
-    if ((rc = yr_next(&yr, &ev))) goto out; /* document end */
-    yaml_event_delete(&ev);
-    if ((rc = yr_next(&yr, &ev))) goto out;
-    if (ev.type == YAML_DOCUMENT_START_EVENT)
-        rc = yr_fail(&yr, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-                     "a job file holds one YAML document; a second one starts here");
-    yaml_event_delete(&ev);
-out:
-    yaml_parser_delete(&yr.parser);
-    return rc;
-}
-
 /* ======================================================================
  * Pass 2: tree → job
  * ====================================================================== */
 
 typedef struct argdef {
     const char *name;
-    const ynode *value; /* NULL: no default */
+    const sl_ynode *value; /* NULL: no default */
     const char *resolved;
     int state; /* 0 unresolved, 1 resolving, 2 resolved */
 } argdef;
 
 /* Where a node's inputs were written (for graph errors). */
 typedef struct nodesrc {
-    const ynode *key;       /* the node's name */
-    const ynode *input_key; /* `input`/`inputs` key, NULL if absent */
-    const ynode **input_at; /* each input name */
+    const sl_ynode *key;       /* the node's name */
+    const sl_ynode *input_key; /* `input`/`inputs` key, NULL if absent */
+    const sl_ynode **input_at; /* each input name */
 } nodesrc;
 
 typedef struct loader {
@@ -426,15 +189,15 @@ static const char *show(loader *ld, const char *text) {
     return out;
 }
 
-static bool is_null(const ynode *n) {
+static bool is_null(const sl_ynode *n) {
     if (!n) return true;
-    if (n->kind != Y_SCALAR || !n->plain) return false;
+    if (n->kind != SL_Y_SCALAR || !n->plain) return false;
     return !n->len || !strcmp(n->text, "~") || !strcmp(n->text, "null") || !strcmp(n->text, "Null") ||
            !strcmp(n->text, "NULL");
 }
 
 /* Index of the pair whose key is `key`, or -1. */
-static long map_find(const ynode *map, const char *key) {
+static long map_find(const sl_ynode *map, const char *key) {
     for (size_t i = 0; i + 1 < map->n; i += 2)
         if (!strcmp(map->items[i]->text, key)) return (long)i;
     return -1;
@@ -511,7 +274,7 @@ static void add_suggestions(loader *ld, sl_buf *msg, const char *name, const cha
     }
 }
 
-static int fail_buf(loader *ld, const ynode *at, sl_buf *msg) {
+static int fail_buf(loader *ld, const sl_ynode *at, sl_buf *msg) {
     int rc = FAIL(ld, at, "%s", msg->data ? msg->data : "invalid job file");
     sl_buf_free(msg);
     return rc;
@@ -541,7 +304,7 @@ static const char **type_names(loader *ld, int kind, size_t *n) {
 
 /* ---- ${name} substitution ---- */
 
-static int subst(loader *ld, const ynode *s, const char **out);
+static int subst(loader *ld, const sl_ynode *s, const char **out);
 
 static const argdef *find_def(const loader *ld, const char *name) {
     for (size_t i = 0; i < ld->n_defs; i++)
@@ -555,7 +318,7 @@ static const char *find_cli(const loader *ld, const char *name) {
     return NULL;
 }
 
-static int unknown_arg(loader *ld, const ynode *at, const char *name) {
+static int unknown_arg(loader *ld, const sl_ynode *at, const char *name) {
     const char **names = sl_arena_alloc(ld->scratch, (ld->n_defs + ld->n_cli + 1) * sizeof *names);
     size_t n = 0;
     for (size_t i = 0; i < ld->n_defs; i++)
@@ -579,7 +342,7 @@ static int unknown_arg(loader *ld, const ynode *at, const char *name) {
 }
 
 /* Value of argument `name`, referenced from scalar `at`. */
-static int arg_value(loader *ld, const char *name, const ynode *at, const char **out) {
+static int arg_value(loader *ld, const char *name, const sl_ynode *at, const char **out) {
     if ((*out = find_cli(ld, name))) return SL_OK;
     argdef *def = (argdef *)find_def(ld, name);
     if (!def) return unknown_arg(ld, at, name);
@@ -604,7 +367,7 @@ static int arg_value(loader *ld, const char *name, const ynode *at, const char *
 
 /* Text of scalar s with ${name} replaced and $${ turned into ${; the result
  * lives in job->arena. */
-static int subst(loader *ld, const ynode *s, const char **out) {
+static int subst(loader *ld, const sl_ynode *s, const char **out) {
     if (!ld->substitute || !strchr(s->text, '$')) {
         *out = sl_arena_strndup(ld->arena, s->text, s->len);
         return SL_OK;
@@ -676,7 +439,7 @@ static const char *expected(loader *ld, const sl_option *opt) {
     return text;
 }
 
-static int too_many_values(loader *ld, const sl_option *opt, const ynode *at) {
+static int too_many_values(loader *ld, const sl_option *opt, const sl_ynode *at) {
     return FAIL(ld, at,
                 "option '%s': list and structure options hold more than %d values in all (a YAML alias "
                 "used many times?)",
@@ -684,10 +447,10 @@ static int too_many_values(loader *ld, const sl_option *opt, const ynode *at) {
 }
 
 /* v is part of the value top (where limit errors are reported). */
-static int to_tree(loader *ld, const sl_option *opt, const ynode *v, const ynode *top, int depth, sl_value *out) {
+static int to_tree(loader *ld, const sl_option *opt, const sl_ynode *v, const sl_ynode *top, int depth, sl_value *out) {
     if (++ld->tree_values > MAX_TREE_VALUES) return too_many_values(ld, opt, top);
     if (depth > MAX_DEPTH) return FAIL(ld, top, "option '%s' nests more than %d levels deep", opt->name, MAX_DEPTH);
-    if (v->kind == Y_SCALAR) {
+    if (v->kind == SL_Y_SCALAR) {
         const char *text;
         int rc = subst(ld, v, &text);
         if (rc) return rc;
@@ -695,7 +458,7 @@ static int to_tree(loader *ld, const sl_option *opt, const ynode *v, const ynode
         *out = sl_string(text, len, sl_json_plain(text, len) ? SL_VF_JSON_PLAIN : 0);
         return SL_OK;
     }
-    if (v->kind == Y_SEQ) {
+    if (v->kind == SL_Y_SEQ) {
         sl_value *items = sl_arena_calloc(ld->arena, (v->n ? v->n : 1) * sizeof *items);
         for (size_t i = 0; i < v->n; i++) {
             int rc = to_tree(ld, opt, v->items[i], top, depth + 1, &items[i]);
@@ -707,7 +470,7 @@ static int to_tree(loader *ld, const sl_option *opt, const ynode *v, const ynode
     size_t pairs = v->n / 2;
     sl_field *fields = sl_arena_calloc(ld->arena, (pairs ? pairs : 1) * sizeof *fields);
     for (size_t i = 0; i < pairs; i++) {
-        const ynode *key = v->items[2 * i];
+        const sl_ynode *key = v->items[2 * i];
         fields[i].name = sl_arena_strndup(ld->arena, key->text, key->len);
         fields[i].name_len = (uint32_t)key->len;
         fields[i].name_flags = sl_json_plain(key->text, key->len) ? SL_VF_JSON_PLAIN : 0;
@@ -718,9 +481,9 @@ static int to_tree(loader *ld, const sl_option *opt, const ynode *v, const ynode
     return SL_OK;
 }
 
-static int to_list(loader *ld, const sl_option *opt, const ynode *v, sl_optval *out) {
-    if (v->kind == Y_MAP) return FAIL(ld, v, "option '%s' expects a list, got a mapping", opt->name);
-    if (v->kind == Y_SCALAR) {
+static int to_list(loader *ld, const sl_option *opt, const sl_ynode *v, sl_optval *out) {
+    if (v->kind == SL_Y_MAP) return FAIL(ld, v, "option '%s' expects a list, got a mapping", opt->name);
+    if (v->kind == SL_Y_SCALAR) {
         int rc = subst(ld, v, &out->text);
         if (rc) return rc;
         size_t len = strlen(out->text);
@@ -732,10 +495,10 @@ static int to_list(loader *ld, const sl_option *opt, const ynode *v, sl_optval *
     if ((ld->tree_values += v->n) > MAX_TREE_VALUES) return too_many_values(ld, opt, v);
     sl_value *items = sl_arena_calloc(ld->arena, (v->n ? v->n : 1) * sizeof *items);
     for (size_t i = 0; i < v->n; i++) {
-        const ynode *item = v->items[i];
-        if (item->kind != Y_SCALAR)
+        const sl_ynode *item = v->items[i];
+        if (item->kind != SL_Y_SCALAR)
             return FAIL(ld, item, "option '%s' expects a list of plain values; item %zu is %s", opt->name, i + 1,
-                        kind_name(item));
+                        sl_ynode_kind_name(item));
         const char *text;
         int rc = subst(ld, item, &text);
         if (rc) return rc;
@@ -748,7 +511,7 @@ static int to_list(loader *ld, const sl_option *opt, const ynode *v, sl_optval *
 }
 
 /* Convert value node v for opt into out (set, position, typed value). */
-static int convert_value(loader *ld, const sl_option *opt, const ynode *v, sl_optval *out) {
+static int convert_value(loader *ld, const sl_option *opt, const sl_ynode *v, sl_optval *out) {
     memset(out, 0, sizeof *out);
     out->line = v->line;
     out->column = v->column;
@@ -757,10 +520,10 @@ static int convert_value(loader *ld, const sl_option *opt, const ynode *v, sl_op
         rc = to_list(ld, opt, v, out);
     } else if (opt->type == SL_OPT_TREE) {
         rc = to_tree(ld, opt, v, v, 0, &out->tree);
-        if (!rc && v->kind == Y_SCALAR) out->text = out->tree.u.s; /* NUL-terminated by subst */
+        if (!rc && v->kind == SL_Y_SCALAR) out->text = out->tree.u.s; /* NUL-terminated by subst */
     } else {
-        if (v->kind != Y_SCALAR)
-            return FAIL(ld, v, "option '%s' expects %s, got %s", opt->name, expected(ld, opt), kind_name(v));
+        if (v->kind != SL_Y_SCALAR)
+            return FAIL(ld, v, "option '%s' expects %s, got %s", opt->name, expected(ld, opt), sl_ynode_kind_name(v));
         const char *text;
         if ((rc = subst(ld, v, &text))) return rc;
         if ((rc = sl_option_convert(opt, text, out, ld->err))) {
@@ -781,10 +544,10 @@ static int apply_default(loader *ld, const sl_option *opt, sl_optval *out) {
     if (!opt->default_text) return SL_OK;
     int rc;
     if (opt->type == SL_OPT_LIST || opt->type == SL_OPT_TREE) {
-        ynode *root;
+        sl_ynode *root;
         sl_error yerr;
         sl_error_clear(&yerr);
-        rc = yaml_tree("<default>", opt->default_text, strlen(opt->default_text), ld->scratch, &root, &yerr);
+        rc = sl_ytree_parse("<default>", "job file", opt->default_text, strlen(opt->default_text), ld->scratch, &root, &yerr);
         if (!rc && is_null(root)) return SL_OK;
         if (!rc) {
             ld->substitute = false;
@@ -808,12 +571,12 @@ static int apply_default(loader *ld, const sl_option *opt, sl_optval *out) {
 /* Parse the options in mapping `map` against table `opts` into vals
  * (parallel to opts). For nodes (type_name != NULL) the keys type, input and
  * inputs belong to the caller. owner locates "missing option" errors. */
-static int parse_options(loader *ld, const sl_option *opts, const ynode *map, const char *type_name, const ynode *owner,
+static int parse_options(loader *ld, const sl_option *opts, const sl_ynode *map, const char *type_name, const sl_ynode *owner,
                          sl_optval *vals) {
     size_t n_opts;
     const char **names = option_names(ld, opts, &n_opts);
     for (size_t i = 0; map && i + 1 < map->n; i += 2) {
-        const ynode *key = map->items[i], *value = map->items[i + 1];
+        const sl_ynode *key = map->items[i], *value = map->items[i + 1];
         if (type_name && (!strcmp(key->text, "type") || !strcmp(key->text, "input") || !strcmp(key->text, "inputs")))
             continue;
         size_t k = 0;
@@ -854,19 +617,19 @@ static bool valid_arg_name(const char *s) {
     return true;
 }
 
-static int load_args(loader *ld, const ynode *args) {
+static int load_args(loader *ld, const sl_ynode *args) {
     if (is_null(args)) return SL_OK;
-    if (args->kind != Y_MAP)
-        return FAIL(ld, args, "'args' expects a mapping of argument names to default values, got %s", kind_name(args));
+    if (args->kind != SL_Y_MAP)
+        return FAIL(ld, args, "'args' expects a mapping of argument names to default values, got %s", sl_ynode_kind_name(args));
     ld->n_defs = args->n / 2;
     ld->defs = sl_arena_calloc(ld->scratch, (ld->n_defs ? ld->n_defs : 1) * sizeof *ld->defs);
     for (size_t i = 0; i < ld->n_defs; i++) {
-        const ynode *key = args->items[2 * i], *value = args->items[2 * i + 1];
+        const sl_ynode *key = args->items[2 * i], *value = args->items[2 * i + 1];
         if (!valid_arg_name(key->text))
             return FAIL(ld, key, "argument name '%s' may contain only letters, digits, '_', '-' and '.'",
                         show(ld, key->text));
-        if (value->kind != Y_SCALAR)
-            return FAIL(ld, value, "default of argument '%s' must be plain text, got %s", key->text, kind_name(value));
+        if (value->kind != SL_Y_SCALAR)
+            return FAIL(ld, value, "default of argument '%s' must be plain text, got %s", key->text, sl_ynode_kind_name(value));
         ld->defs[i].name = key->text;
         ld->defs[i].value = value;
     }
@@ -903,10 +666,10 @@ static int resolve_args(loader *ld) {
     return SL_OK;
 }
 
-static int text_value(loader *ld, const char *key, const ynode *v, char **out) {
+static int text_value(loader *ld, const char *key, const sl_ynode *v, char **out) {
     *out = NULL;
     if (is_null(v)) return SL_OK;
-    if (v->kind != Y_SCALAR) return FAIL(ld, v, "'%s' expects text, got %s", key, kind_name(v));
+    if (v->kind != SL_Y_SCALAR) return FAIL(ld, v, "'%s' expects text, got %s", key, sl_ynode_kind_name(v));
     const char *text;
     int rc = subst(ld, v, &text);
     if (!rc) *out = (char *)text;
@@ -932,10 +695,10 @@ static int setting_range(loader *ld, const sl_optval *v, const char *name, doubl
     return fail_at(ld, v->line, v->column, "setting '%s' must be %s, got %s", name, what, v->text ? v->text : "?");
 }
 
-static int load_settings(loader *ld, const ynode *settings) {
-    if (!is_null(settings) && settings->kind != Y_MAP)
+static int load_settings(loader *ld, const sl_ynode *settings) {
+    if (!is_null(settings) && settings->kind != SL_Y_MAP)
         return FAIL(ld, settings, "'settings' expects a mapping of setting names to values, got %s",
-                    kind_name(settings));
+                    sl_ynode_kind_name(settings));
     sl_optval vals[SET__COUNT];
     memset(vals, 0, sizeof vals);
     int rc = parse_options(ld, sl_job_settings_options, is_null(settings) ? NULL : settings, NULL, settings, vals);
@@ -968,7 +731,7 @@ static int load_settings(loader *ld, const ynode *settings) {
 
 /* ---- nodes ---- */
 
-static int check_node_name(loader *ld, const ynode *key) {
+static int check_node_name(loader *ld, const sl_ynode *key) {
     if (!key->len) return FAIL(ld, key, "a node name may not be empty");
     if (key->len > MAX_NODE_NAME)
         return FAIL(ld, key, "node name '%s' is longer than %d bytes", show(ld, key->text), MAX_NODE_NAME);
@@ -978,7 +741,7 @@ static int check_node_name(loader *ld, const ynode *key) {
     return SL_OK;
 }
 
-static int unknown_type(loader *ld, const ynode *at, const char *name) {
+static int unknown_type(loader *ld, const sl_ynode *at, const char *name) {
     size_t n;
     const char **names = type_names(ld, -1, &n);
     sl_buf msg;
@@ -989,31 +752,31 @@ static int unknown_type(loader *ld, const ynode *at, const char *name) {
 }
 
 /* One input name from scalar v. */
-static int input_name(loader *ld, const ynode *key, const ynode *v, char **out) {
-    if (v->kind != Y_SCALAR || is_null(v))
+static int input_name(loader *ld, const sl_ynode *key, const sl_ynode *v, char **out) {
+    if (v->kind != SL_Y_SCALAR || is_null(v))
         return FAIL(ld, v, "'%s' expects the name of a node, got %s", key->text,
-                    v->kind == Y_SCALAR ? "nothing" : kind_name(v));
+                    v->kind == SL_Y_SCALAR ? "nothing" : sl_ynode_kind_name(v));
     const char *text;
     int rc = subst(ld, v, &text);
     if (!rc) *out = (char *)text;
     return rc;
 }
 
-static int parse_inputs(loader *ld, sl_node *node, nodesrc *src, const ynode *map) {
+static int parse_inputs(loader *ld, sl_node *node, nodesrc *src, const sl_ynode *map) {
     long in = map_find(map, "input"), ins = map_find(map, "inputs");
     if (in >= 0 && ins >= 0)
         return FAIL(ld, map->items[ins], "write either 'input: NODE' or 'inputs: [A, B]', not both");
     if (in < 0 && ins < 0) return SL_OK;
-    const ynode *key = map->items[in >= 0 ? in : ins], *value = map->items[(in >= 0 ? in : ins) + 1];
+    const sl_ynode *key = map->items[in >= 0 ? in : ins], *value = map->items[(in >= 0 ? in : ins) + 1];
     src->input_key = key;
-    if (in >= 0 && value->kind == Y_SEQ)
+    if (in >= 0 && value->kind == SL_Y_SEQ)
         return FAIL(ld, value, "'input' takes one node name; write 'inputs: [A, B]' for several");
-    if (value->kind == Y_MAP) return FAIL(ld, value, "'%s' expects node names, got a mapping", key->text);
-    size_t n = value->kind == Y_SEQ ? value->n : 1;
+    if (value->kind == SL_Y_MAP) return FAIL(ld, value, "'%s' expects node names, got a mapping", key->text);
+    size_t n = value->kind == SL_Y_SEQ ? value->n : 1;
     node->inputs = sl_arena_calloc(ld->arena, n * sizeof *node->inputs);
     src->input_at = sl_arena_calloc(ld->scratch, n * sizeof *src->input_at);
     for (size_t i = 0; i < n; i++) {
-        const ynode *item = value->kind == Y_SEQ ? value->items[i] : value;
+        const sl_ynode *item = value->kind == SL_Y_SEQ ? value->items[i] : value;
         int rc = input_name(ld, key, item, &node->inputs[i]);
         if (rc) return rc;
         src->input_at[i] = item;
@@ -1022,14 +785,14 @@ static int parse_inputs(loader *ld, sl_node *node, nodesrc *src, const ynode *ma
     return SL_OK;
 }
 
-static int parse_node(loader *ld, const ynode *key, const ynode *value, nodesrc *src, sl_node **out) {
+static int parse_node(loader *ld, const sl_ynode *key, const sl_ynode *value, nodesrc *src, sl_node **out) {
     int rc = check_node_name(ld, key);
     if (rc) return rc;
     char *name = sl_arena_strndup(ld->arena, key->text, key->len);
     ld->cur_node = name;
-    if (value->kind != Y_MAP)
+    if (value->kind != SL_Y_MAP)
         return FAIL(ld, is_null(value) ? key : value, "a node is a mapping with 'type:' and its options, got %s",
-                    is_null(value) ? "nothing" : kind_name(value));
+                    is_null(value) ? "nothing" : sl_ynode_kind_name(value));
     long t = map_find(value, "type");
     if (t < 0) {
         size_t n;
@@ -1043,10 +806,10 @@ static int parse_node(loader *ld, const ynode *key, const ynode *value, nodesrc 
         }
         return fail_buf(ld, key, &msg);
     }
-    const ynode *type_value = value->items[t + 1];
-    if (type_value->kind != Y_SCALAR || is_null(type_value))
+    const sl_ynode *type_value = value->items[t + 1];
+    if (type_value->kind != SL_Y_SCALAR || is_null(type_value))
         return FAIL(ld, type_value, "'type' expects a node type name, got %s",
-                    type_value->kind == Y_SCALAR ? "nothing" : kind_name(type_value));
+                    type_value->kind == SL_Y_SCALAR ? "nothing" : sl_ynode_kind_name(type_value));
     const char *type_name;
     if ((rc = subst(ld, type_value, &type_name))) return rc;
     const sl_node_type *type = find_type(type_name);
@@ -1068,11 +831,11 @@ static int parse_node(loader *ld, const ynode *key, const ynode *value, nodesrc 
     return parse_options(ld, type->options, value, type->name, key, node->opts);
 }
 
-static int load_nodes(loader *ld, const ynode *nodes, const ynode *root) {
-    if (is_null(nodes) || (nodes->kind == Y_MAP && !nodes->n))
+static int load_nodes(loader *ld, const sl_ynode *nodes, const sl_ynode *root) {
+    if (is_null(nodes) || (nodes->kind == SL_Y_MAP && !nodes->n))
         return FAIL(ld, nodes ? nodes : root, "the job has no nodes; add a 'nodes:' mapping of node names to nodes");
-    if (nodes->kind != Y_MAP)
-        return FAIL(ld, nodes, "'nodes' expects a mapping of node names to nodes, got %s", kind_name(nodes));
+    if (nodes->kind != SL_Y_MAP)
+        return FAIL(ld, nodes, "'nodes' expects a mapping of node names to nodes, got %s", sl_ynode_kind_name(nodes));
     sl_job *job = ld->job;
     size_t n = nodes->n / 2;
     job->nodes = sl_arena_calloc(ld->arena, n * sizeof *job->nodes);
@@ -1119,7 +882,7 @@ static long lookup_node(const loader *ld, const char *name) {
 
 static int input_count_error(loader *ld, const sl_node *node, const nodesrc *src) {
     const sl_node_type *t = node->type;
-    const ynode *at = src->input_key ? src->input_key : src->key;
+    const sl_ynode *at = src->input_key ? src->input_key : src->key;
     size_t n = node->n_inputs;
     if (t->kind == SL_NODE_SOURCE || t->max_inputs == 0)
         return FAIL(ld, at, "node type '%s' %s takes no input", t->name,
@@ -1138,7 +901,7 @@ static int input_count_error(loader *ld, const sl_node *node, const nodesrc *src
  * node (or leaves it -1 when the text before the last '.' names no node,
  * for the caller's "names no node" error) and *port to the port index;
  * any_outputs nodes collect new port names here. */
-static int resolve_port(loader *ld, const char *in, const ynode *at, long *k, int *port) {
+static int resolve_port(loader *ld, const char *in, const sl_ynode *at, long *k, int *port) {
     const char *dot = strrchr(in, '.');
     if (!dot || dot == in || !dot[1]) return SL_OK;
     char *base = sl_arena_strndup(ld->scratch, in, (size_t)(dot - in));
@@ -1170,7 +933,7 @@ static int resolve_port(loader *ld, const char *in, const ynode *at, long *k, in
 }
 
 /* A multi-output node used without naming one of its outputs. */
-static int port_needed(loader *ld, const sl_node *parent, const char *in, const ynode *at) {
+static int port_needed(loader *ld, const sl_node *parent, const char *in, const sl_ynode *at) {
     sl_buf msg;
     sl_buf_init(&msg, 0);
     sl_buf_printf(&msg, "input '%s': node type '%s' has several outputs; name one, as in '%s.%s'", show(ld, in),
@@ -1315,7 +1078,7 @@ static void link_children(loader *ld) {
         }
 }
 
-static int require_kind(loader *ld, sl_node_kind kind, const ynode *at) {
+static int require_kind(loader *ld, sl_node_kind kind, const sl_ynode *at) {
     for (size_t i = 0; i < ld->job->n_nodes; i++)
         if (ld->job->nodes[i]->type->kind == kind) return SL_OK;
     size_t n;
@@ -1353,16 +1116,16 @@ static int run_checks(loader *ld) {
 static const char *const top_keys[] = {"name", "description", "args", "settings", "nodes"};
 enum { TOP_NAME, TOP_DESCRIPTION, TOP_ARGS, TOP_SETTINGS, TOP_NODES, TOP__COUNT };
 
-static int load_job(loader *ld, const ynode *root) {
+static int load_job(loader *ld, const sl_ynode *root) {
     if (is_null(root)) return fail_at(ld, 1, 1, "the job file is empty; expected a mapping with a 'nodes:' key");
-    if (root->kind != Y_MAP)
+    if (root->kind != SL_Y_MAP)
         return FAIL(ld, root,
                     "a job file is a mapping with the keys name, description, args, settings and nodes; "
                     "got %s",
-                    kind_name(root));
-    const ynode *section[TOP__COUNT] = {0};
+                    sl_ynode_kind_name(root));
+    const sl_ynode *section[TOP__COUNT] = {0};
     for (size_t i = 0; i + 1 < root->n; i += 2) {
-        const ynode *key = root->items[i];
+        const sl_ynode *key = root->items[i];
         size_t k = 0;
         while (k < TOP__COUNT && strcmp(top_keys[k], key->text))
             k++;
@@ -1412,8 +1175,8 @@ int sl_job_load_text(const char *file_name, const char *text, size_t len, const 
                  .cli = args,
                  .n_cli = args ? n_args : 0,
                  .substitute = true};
-    ynode *root;
-    int rc = yaml_tree(job->file, text, len, &scratch, &root, err);
+    sl_ynode *root;
+    int rc = sl_ytree_parse(job->file, "job file", text, len, &scratch, &root, err);
     if (!rc) rc = load_job(&ld, root);
     sl_arena_free(&scratch);
     if (rc) {

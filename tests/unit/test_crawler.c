@@ -288,8 +288,8 @@ static void test_def_errors(void **state) {
                  "UPDATE_IN_DATABASE or LOG");
     expect_error("name: [n]\ndatabase: d\ntargets: [{path: x}]\n", SL_EINVAL, 1, 7, "'name' must be text");
     expect_error("name: n\nname: m\n", SL_EINVAL, 2, 1, "duplicate key 'name'");
-    expect_error("name: n\ndatabase: d\ntargets: [{path: x\n", SL_EPARSE, -1, -1, "invalid YAML");
-    expect_error("name: &a n\ndatabase: *a\n", SL_EINVAL, 2, 11, "aliases");
+    expect_error("name: n\ndatabase: d\ntargets: [{path: x\n", SL_EINVAL, -1, -1, "invalid YAML");
+    expect_error("name: &a n\ndatabase: *b\n", SL_EINVAL, 2, 11, "no anchor");
     expect_error("name: n\ndatabase: d\nrecrawl: CRAWL_NEW_FOLDERS_ONLY\nupdate_behavior: UPDATE_IN_DATABASE\n"
                  "targets: [{path: x}]\n",
                  SL_EINVAL, 0, 0, "needs update_behavior LOG");
